@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("equipe-offre/", views.staff_home, name="staff_home"),
+    path("donnees-personnelles/", views.politique_donnees, name="politique_donnees"),
+    path("technique/courriels/", views.mail_outbox, name="mail_outbox"),
+    path("technique/courriels/<str:name>", views.mail_message, name="mail_message"),
+]

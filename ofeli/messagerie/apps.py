@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MessagerieConfig(AppConfig):
+    name = "ofeli.messagerie"
+    verbose_name = "Messagerie"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OffreConfig(AppConfig):
+    name = "ofeli.offre"
+    verbose_name = "Offre"

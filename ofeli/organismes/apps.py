@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OrganismesConfig(AppConfig):
+    name = "ofeli.organismes"
+    verbose_name = "Organismes"

@@ -1,0 +1,137 @@
+"""The organisme de formation (the tenant), its contacts and their rights, its lieux.
+
+Every read of an OF's data goes through ofeli.organismes.gate (one gate per object type).
+Writes go through ofeli.organismes.services.
+"""
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+class Adresse(models.Model):
+    """An address as LHEO's <adresse>: lignes, code postal, ville, commune INSEE, département."""
+
+    ligne1 = models.CharField("adresse", max_length=50)
+    ligne2 = models.CharField("complément d'adresse", max_length=50, blank=True)
+    code_postal = models.CharField("code postal", max_length=5)
+    ville = models.CharField(max_length=50)
+    commune = models.ForeignKey(
+        "referentiels.Commune",
+        verbose_name="commune",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    code_insee = models.CharField("code INSEE commune", max_length=5, blank=True)
+    departement = models.CharField("département", max_length=3, blank=True)
+    region = models.CharField("région", max_length=3, blank=True)
+    pays = models.CharField(max_length=2, default="FR")
+
+    class Meta:
+        abstract = True
+
+
+class Organisme(Adresse):
+    class Source(models.TextChoices):
+        OFELI = "ofeli", "Saisi dans OFeli"
+        IMPORT = "import", "Préchargé par le GIP (import)"
+
+    raison_sociale = models.CharField("raison sociale", max_length=250)
+    nom = models.CharField("nom d'usage", max_length=250, blank=True, help_text="LHEO nom-organisme")
+    sigle = models.CharField(max_length=50, blank=True)
+    siret = models.CharField("SIRET", max_length=14, unique=True)
+    nda = models.CharField("numéro de déclaration d'activité", max_length=11, unique=True, null=True, blank=True)
+    code_uai = models.CharField("code UAI", max_length=8, blank=True)
+    telephone = models.CharField("téléphone", max_length=25, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+    site_web = models.URLField("site internet", max_length=400, blank=True)
+    description = models.TextField("description", blank=True, help_text="LHEO renseignements-specifiques")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.OFELI)
+    numero = models.CharField("numéro Carif de l'organisme", max_length=30, blank=True, db_index=True)
+    actif = models.BooleanField(default=True)
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    updated_at = models.DateTimeField("mis à jour le", auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["raison_sociale"]
+
+    def __str__(self):
+        return self.nom or self.raison_sociale
+
+
+class Contact(models.Model):
+    """A person's membership of one organisme, with their rights in it.
+
+    Rights, per organisme: every active contact may consult; `peut_saisir` enters the offer;
+    `peut_gerer` manages the fiche organisme and the contacts.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contacts")
+    organisme = models.ForeignKey(Organisme, on_delete=models.PROTECT, related_name="contacts")
+    fonction = models.CharField(max_length=100, blank=True)
+    peut_gerer = models.BooleanField("gérer l'organisme et ses contacts", default=False)
+    peut_saisir = models.BooleanField("saisir l'offre", default=False)
+    actif = models.BooleanField(default=True)
+    consentement_at = models.DateTimeField("consentement aux données personnelles le", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "organisme"], name="contact_unique_user_organisme")]
+        ordering = ["user__last_name", "user__first_name"]
+
+    def __str__(self):
+        return f"{self.user} ({self.organisme})"
+
+
+class Lieu(Adresse):
+    """A lieu de formation of an organisme (LHEO lieu-de-formation)."""
+
+    organisme = models.ForeignKey(Organisme, on_delete=models.PROTECT, related_name="lieux")
+    denomination = models.CharField("dénomination", max_length=255, blank=True)
+    siret = models.CharField("SIRET du lieu", max_length=14, blank=True)
+    telephone = models.CharField("téléphone", max_length=25, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+    actif = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["ville", "denomination"]
+        verbose_name = "lieu de formation"
+        verbose_name_plural = "lieux de formation"
+
+    def __str__(self):
+        return ", ".join(p for p in [self.denomination, self.ligne1, f"{self.code_postal} {self.ville}"] if p)
+
+
+class OrganismeFormateur(models.Model):
+    """Another OF that delivers sessions for an organisme (the "OF Formateur" column)."""
+
+    organisme = models.ForeignKey(Organisme, on_delete=models.PROTECT, related_name="formateurs")
+    siret = models.CharField("SIRET", max_length=14)
+    raison_sociale = models.CharField("raison sociale", max_length=250)
+    organisme_connu = models.ForeignKey(
+        Organisme,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="the same OF when it is known to OFeli",
+    )
+    actif = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisme", "siret"], name="formateur_unique_siret")]
+        verbose_name = "organisme formateur"
+        verbose_name_plural = "organismes formateurs"
+
+    def __str__(self):
+        return self.raison_sociale

@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("ofeli.core.urls")),
+    path("compte/", include("ofeli.accounts.urls")),
+    path("organisme/", include("ofeli.organismes.urls")),
+    path("offre/", include("ofeli.offre.urls")),
+    path("referentiels/", include("ofeli.referentiels.urls")),
+    path("validation/", include("ofeli.validation.urls")),
+    path("messagerie/", include("ofeli.messagerie.urls")),
+    path("diffusion/", include("ofeli.diffusion.urls")),
+    path("formations/", include("ofeli.public.urls")),
+    path("technique/admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    urlpatterns += []
