@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "ofeli.organismes",
     "ofeli.offre",
     "ofeli.validation",
+    "ofeli.recherche",
+    "ofeli.exports",
     "ofeli.messagerie",
     "ofeli.diffusion",
     "ofeli.public",

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -9,11 +8,10 @@ urlpatterns = [
     path("offre/", include("ofeli.offre.urls")),
     path("referentiels/", include("ofeli.referentiels.urls")),
     path("validation/", include("ofeli.validation.urls")),
+    path("recherche/", include("ofeli.recherche.urls")),
+    path("exports/", include("ofeli.exports.urls")),
     path("messagerie/", include("ofeli.messagerie.urls")),
     path("diffusion/", include("ofeli.diffusion.urls")),
     path("formations/", include("ofeli.public.urls")),
     path("technique/admin/", admin.site.urls),
 ]
-
-if settings.DEBUG:
-    urlpatterns += []

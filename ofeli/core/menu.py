@@ -3,12 +3,12 @@
 from django.urls import NoReverseMatch, reverse
 
 OF_MENU = [
-    ("Tableau de bord", "organismes:tableau_de_bord"),
+    ("Tableau de bord", "core:tableau_de_bord"),
     ("Organisme", "organismes:fiche"),
     ("Contacts", "organismes:contacts"),
-    ("Formations", "offre:formations"),
+    ("Formations", "recherche:formations"),
     ("Messagerie", "messagerie:fils"),
-    ("Exports", "offre:exports"),
+    ("Exports", "exports:liste"),
     ("Aide", "core:aide"),
 ]
 
@@ -17,7 +17,7 @@ STAFF_MENU = [
     ("Demandes de compte", "accounts:demandes"),
     ("Validation", "validation:file"),
     ("Organismes", "organismes:staff_liste"),
-    ("Formations", "offre:formations"),
+    ("Formations", "recherche:formations"),
     ("Messagerie", "messagerie:fils"),
     ("Imports", "diffusion:imports"),
     ("Diffusion", "diffusion:runs"),

@@ -6,6 +6,7 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("tableau-de-bord/", views.tableau_de_bord, name="tableau_de_bord"),
     path("equipe-offre/", views.staff_home, name="staff_home"),
     path("donnees-personnelles/", views.politique_donnees, name="politique_donnees"),
     path("technique/courriels/", views.mail_outbox, name="mail_outbox"),

@@ -6,16 +6,27 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from ofeli.organismes.gate import Intent, of_required, public
+
 from .permissions import staff_required
 
 
+@public
 def home(request):
     """Where "/" leads: staff to their home, an OF contact to its tableau de bord."""
     if not request.user.is_authenticated:
         return redirect("accounts:login")
     if request.user.is_staff:
         return redirect("core:staff_home")
-    return redirect("organismes:tableau_de_bord")
+    return redirect("core:tableau_de_bord")
+
+
+@of_required(Intent.READ)
+def tableau_de_bord(request):
+    """The OF's tableau de bord (counters and lists are built by ofeli.validation.dashboard)."""
+    if request.user.is_staff:
+        return redirect("core:staff_home")
+    return render(request, "core/tableau_de_bord.html", {"organisme": request.organisme, "contact": request.contact})
 
 
 @staff_required
@@ -23,6 +34,7 @@ def staff_home(request):
     return render(request, "core/staff_home.html", {})
 
 
+@public
 def politique_donnees(request):
     return render(request, "core/politique_donnees.html", {})
 
