@@ -28,7 +28,9 @@ def luhn_complete(digits: str) -> str:
 
 
 def siret_valide(n: int) -> str:
-    return luhn_complete(f"{123456789 + n:09d}{n % 10000:04d}")
+    """A SIRET whose SIREN and whole number both pass Luhn, as python-stdnum checks."""
+    siren = luhn_complete(f"{12345678 + n:08d}")
+    return luhn_complete(f"{siren}{n % 10000:04d}")
 
 
 class UserFactory(factory.django.DjangoModelFactory):
