@@ -1,12 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import dashboard, views
 
 app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("tableau-de-bord/", views.tableau_de_bord, name="tableau_de_bord"),
+    path("tableau-de-bord/", dashboard.tableau_de_bord, name="tableau_de_bord"),
     path("equipe-offre/", views.staff_home, name="staff_home"),
     path("donnees-personnelles/", views.politique_donnees, name="politique_donnees"),
     path("technique/courriels/", views.mail_outbox, name="mail_outbox"),

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from ofeli.organismes.gate import Intent, of_required, public
+from ofeli.organismes.gate import public
 
 from .permissions import staff_required
 
@@ -19,14 +19,6 @@ def home(request):
     if request.user.is_staff:
         return redirect("core:staff_home")
     return redirect("core:tableau_de_bord")
-
-
-@of_required(Intent.READ)
-def tableau_de_bord(request):
-    """The OF's tableau de bord (counters and lists are built by ofeli.validation.dashboard)."""
-    if request.user.is_staff:
-        return redirect("core:staff_home")
-    return render(request, "core/tableau_de_bord.html", {"organisme": request.organisme, "contact": request.contact})
 
 
 @staff_required
