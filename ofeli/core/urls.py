@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import aide, dashboard, views
+from . import aide, dashboard, health, views
 
 app_name = "core"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("aide/", aide.index, name="aide"),
     path("aide/<slug:slug>/", aide.sujet, name="aide_sujet"),
     path("donnees-personnelles/", views.politique_donnees, name="politique_donnees"),
+    path("sante/", health.sante, name="sante"),
     path("technique/courriels/", views.mail_outbox, name="mail_outbox"),
     path("technique/courriels/<str:name>", views.mail_message, name="mail_message"),
 ]
