@@ -1,4 +1,6 @@
+import logging
 import time
+import uuid
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -26,3 +28,44 @@ class SessionLifetimeMiddleware:
                 logout(request)
                 return redirect(settings.LOGIN_URL)
         return self.get_response(request)
+
+
+class NoStoreWhenAuthenticatedMiddleware:
+    """Pages shown to a logged-in user hold personal or unpublished data: never cached."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated and "Cache-Control" not in response:
+            response["Cache-Control"] = "no-store"
+        return response
+
+
+request_logger = logging.getLogger("ofeli.request")
+
+
+class RequestLogMiddleware:
+    """One log line per request: id, method, path, status, duration, user id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex[:16]
+        started = time.perf_counter()
+        response = self.get_response(request)
+        duration_ms = (time.perf_counter() - started) * 1000
+        user_id = request.user.pk if getattr(request, "user", None) and request.user.is_authenticated else "-"
+        request_logger.info(
+            "request_id=%s method=%s path=%s status=%s duration_ms=%.1f user=%s",
+            request.request_id,
+            request.method,
+            request.path,
+            response.status_code,
+            duration_ms,
+            user_id,
+        )
+        response["X-Request-ID"] = request.request_id
+        return response
