@@ -2,6 +2,28 @@
 
 from django.db import models
 
+from .text import normaliser
+
+
+class Recherchable(models.Model):
+    """A referential entry with a normalised search column (no accents, lower case), kept up to date on save.
+
+    The loaders (ofeli.referentiels.loaders) fill it in bulk; autocompletion filters on it, the same way on
+    SQLite and PostgreSQL.
+    """
+
+    recherche = models.TextField(editable=False, default="")
+
+    class Meta:
+        abstract = True
+
+    def texte_recherche(self) -> str:
+        raise NotImplementedError
+
+    def save(self, *args, **kwargs):
+        self.recherche = normaliser(self.texte_recherche())
+        super().save(*args, **kwargs)
+
 
 class Region(models.Model):
     code = models.CharField(max_length=3, primary_key=True)
@@ -23,7 +45,7 @@ class Departement(models.Model):
         return f"{self.code} - {self.nom}"
 
 
-class Commune(models.Model):
+class Commune(Recherchable):
     """A commune of the COG INSEE; code_insee is LHEO's code-INSEE-commune."""
 
     code_insee = models.CharField("code INSEE", max_length=5, primary_key=True)
@@ -42,8 +64,11 @@ class Commune(models.Model):
     def __str__(self):
         return f"{self.nom} ({self.departement})"
 
+    def texte_recherche(self) -> str:
+        return " ".join([self.nom, self.code_insee, *self.codes_postaux])
 
-class Formacode(models.Model):
+
+class Formacode(Recherchable):
     code = models.CharField(max_length=5, primary_key=True)
     libelle = models.CharField("libellé", max_length=255)
     version = models.CharField(max_length=5, default="V14")
@@ -54,8 +79,11 @@ class Formacode(models.Model):
     def __str__(self):
         return f"{self.code} {self.libelle}"
 
+    def texte_recherche(self) -> str:
+        return f"{self.code} {self.libelle}"
 
-class NSF(models.Model):
+
+class NSF(Recherchable):
     code = models.CharField(max_length=3, primary_key=True)
     libelle = models.CharField("libellé", max_length=255)
 
@@ -66,8 +94,11 @@ class NSF(models.Model):
     def __str__(self):
         return f"{self.code} {self.libelle}"
 
+    def texte_recherche(self) -> str:
+        return f"{self.code} {self.libelle}"
 
-class Rome(models.Model):
+
+class Rome(Recherchable):
     code = models.CharField(max_length=5, primary_key=True)
     libelle = models.CharField("libellé", max_length=255)
 
@@ -76,6 +107,9 @@ class Rome(models.Model):
         verbose_name = "ROME"
 
     def __str__(self):
+        return f"{self.code} {self.libelle}"
+
+    def texte_recherche(self) -> str:
         return f"{self.code} {self.libelle}"
 
 
@@ -87,7 +121,7 @@ class CertifInfo(models.Model):
         return f"{self.code} {self.libelle}"
 
 
-class Certification(models.Model):
+class Certification(Recherchable):
     """A certification of France Compétences' registers: RNCP or RS."""
 
     class Type(models.TextChoices):
@@ -105,6 +139,9 @@ class Certification(models.Model):
 
     def __str__(self):
         return f"{self.code} - {self.intitule}"
+
+    def texte_recherche(self) -> str:
+        return f"{self.code} {self.intitule}"
 
 
 class BlocCompetences(models.Model):
