@@ -8,8 +8,11 @@ accented characters are accepted: any letter that is not ASCII counts as a lette
 case, any other non-alphanumeric character as special.
 """
 
+import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
+from django.contrib.auth.password_validation import CommonPasswordValidator
 from django.core.exceptions import ValidationError
 
 MIN_LENGTH = 8
@@ -47,9 +50,75 @@ def failed_rules(password: str) -> list[Rule]:
     return [rule for rule in RULES if not rule.check(password or "")]
 
 
+# Common French words that people dress up with a capital, a digit and a "!" to pass a rule
+# like ours (Django's list, in English mostly, covers the rest).
+MOTS_COURANTS_FR = {
+    "azerty",
+    "azertyuiop",
+    "motdepasse",
+    "bonjour",
+    "soleil",
+    "marseille",
+    "doudou",
+    "loulou",
+    "chouchou",
+    "jetaime",
+    "coucou",
+    "chocolat",
+    "bisous",
+    "amour",
+    "mamour",
+    "maison",
+    "voiture",
+    "papillon",
+    "princesse",
+    "nounours",
+    "famille",
+    "bonheur",
+    "liberte",
+    "france",
+    "paris",
+    "toulouse",
+    "bordeaux",
+    "bretagne",
+    "formation",
+    "formations",
+    "ofeli",
+    "organisme",
+    "stagiaire",
+    "bienvenue",
+    "secret",
+    "admin",
+    "utilisateur",
+}
+MOTS_COURANTS_MIN = 4
+MESSAGE_MOT_COURANT = (
+    "Ce mot de passe est trop facile à deviner : il repose sur un mot ou un prénom courant complété de chiffres "
+    "ou de caractères spéciaux."
+)
+
+
+@cache
+def _mots_courants() -> frozenset[str]:
+    return frozenset(CommonPasswordValidator().passwords | MOTS_COURANTS_FR)
+
+
+def base_du_mot_de_passe(password: str) -> str:
+    """The letters of a password, lowercased and unaccented: "Soleil-2026!" -> "soleil"."""
+    decomposed = unicodedata.normalize("NFKD", password or "")
+    return "".join(c for c in decomposed if c.isalpha() and not unicodedata.combining(c)).lower()
+
+
+def repose_sur_un_mot_courant(password: str) -> bool:
+    base = base_du_mot_de_passe(password)
+    return len(base) >= MOTS_COURANTS_MIN and base in _mots_courants()
+
+
 class OfeliPasswordValidator:
     def validate(self, password, user=None):
         errors = [ValidationError(rule.message, code=f"password_{rule.code}") for rule in failed_rules(password)]
+        if not errors and repose_sur_un_mot_courant(password):
+            errors.append(ValidationError(MESSAGE_MOT_COURANT, code="password_common_base"))
         if errors:
             raise ValidationError(errors)
 
