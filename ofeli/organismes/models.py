@@ -109,6 +109,13 @@ class Lieu(Adresse):
     def __str__(self):
         return ", ".join(p for p in [self.denomination, self.ligne1, f"{self.code_postal} {self.ville}"] if p)
 
+    @property
+    def hors_region(self) -> bool:
+        """True when the lieu's département is not one of the configured region's."""
+        from ofeli.core.region import current_region
+
+        return bool(self.departement) and not current_region().contient_departement(self.departement)
+
 
 class OrganismeFormateur(models.Model):
     """Another OF that delivers sessions for an organisme (the "OF Formateur" column)."""
@@ -135,3 +142,66 @@ class OrganismeFormateur(models.Model):
 
     def __str__(self):
         return self.raison_sociale
+
+
+class DemandeModificationIdentite(models.Model):
+    """A request to change an organisme's identity (raison sociale, SIRET, NDA), decided by the GIP.
+
+    Identity fields never change at once: the OF asks, the équipe offre accepts (the new values
+    are then written to the organisme) or refuses with a reason. Every request is kept.
+    """
+
+    class Statut(models.TextChoices):
+        EN_ATTENTE = "en_attente", "En attente"
+        ACCEPTEE = "acceptee", "Acceptée"
+        REFUSEE = "refusee", "Refusée"
+
+    organisme = models.ForeignKey(Organisme, on_delete=models.PROTECT, related_name="demandes_identite")
+    statut = models.CharField(max_length=12, choices=Statut.choices, default=Statut.EN_ATTENTE, db_index=True)
+    raison_sociale = models.CharField("raison sociale demandée", max_length=250)
+    siret = models.CharField("SIRET demandé", max_length=14)
+    nda = models.CharField("NDA demandé", max_length=11, blank=True)
+    ancienne_raison_sociale = models.CharField("raison sociale précédente", max_length=250)
+    ancien_siret = models.CharField("SIRET précédent", max_length=14)
+    ancien_nda = models.CharField("NDA précédent", max_length=11, blank=True)
+    justification = models.TextField("motif de la demande", blank=True)
+    demandee_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="demandée par"
+    )
+    demandee_at = models.DateTimeField("demandée le", auto_now_add=True)
+    traitee_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="traitée par",
+    )
+    traitee_at = models.DateTimeField("traitée le", null=True, blank=True)
+    motif_refus = models.TextField("motif du refus", blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-demandee_at"]
+        verbose_name = "demande de modification d'identité"
+        verbose_name_plural = "demandes de modification d'identité"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisme"],
+                condition=models.Q(statut="en_attente"),
+                name="demande_identite_une_en_attente",
+            )
+        ]
+
+    def __str__(self):
+        return f"Demande de modification d'identité de {self.organisme} ({self.get_statut_display()})"
+
+    def changements(self):
+        """(label, before, after) for each identity field the request changes."""
+        pairs = [
+            ("Raison sociale", self.ancienne_raison_sociale, self.raison_sociale),
+            ("SIRET", self.ancien_siret, self.siret),
+            ("Numéro de déclaration d'activité", self.ancien_nda, self.nda),
+        ]
+        return [(label, old, new) for label, old, new in pairs if old != new]
