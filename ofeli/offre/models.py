@@ -279,6 +279,14 @@ class PieceJointe(models.Model):
     nom_original = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     taille = models.PositiveIntegerField()
+    commune_lieu = models.ForeignKey(
+        "referentiels.Commune",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="commune du lieu de formation précisé par la convention",
+    )
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
