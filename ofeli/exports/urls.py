@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "exports"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.liste, name="liste"),
+    path("exporter/", views.exporter, name="exporter"),
+    path("<int:export_id>/", views.detail, name="detail"),
+    path("<int:export_id>/telecharger/", views.telecharger, name="telecharger"),
+]
