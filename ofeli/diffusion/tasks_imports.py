@@ -1,0 +1,24 @@
+"""Thin Huey tasks of the imports and the link checker: they fetch by id and call the domain functions.
+
+Huey discovers `tasks` modules only: ofeli/diffusion/tasks.py imports this module.
+"""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from . import imports, liens
+from .models_imports import ImportRun
+
+
+@db_task()
+def import_offre_tache(run_id: int):
+    """Runs (or resumes) an import launched from the staff screens."""
+    run = ImportRun.objects.get(pk=run_id)
+    if run.statut == ImportRun.Statut.TERMINE:
+        return
+    imports.import_executer(run=run)
+
+
+@db_periodic_task(crontab(hour="3", minute="30"))
+def verifier_liens_nuit():
+    liens.verifier_liens()
