@@ -7,6 +7,7 @@ the variables documented in docs/deploy.md.
 
 import os
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def env_list(name, default=""):
 
 PRODUCTION = os.environ.get("DJANGO_ENV", "development") == "production"
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
-TESTING = env_bool("OFELI_TESTING")
+# Under pytest the settings load before any conftest runs: detect the test runner itself.
+TESTING = env_bool("OFELI_TESTING", default="pytest" in sys.modules)
 
 
 def _secret_key():
@@ -189,12 +191,21 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
 ]
+def _default_private_root():
+    # Tests never write into the developer's var/: each run gets its own temporary folder.
+    if TESTING:
+        import tempfile
+
+        return tempfile.mkdtemp(prefix="ofeli-test-private-")
+    return VAR_DIR / "private"
+
+
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         # Private files (agreements, attachments): never under STATIC_ROOT, never served
         # directly; a view checks the rights and streams them (ofeli.core.files).
-        "OPTIONS": {"location": str(Path(os.environ.get("PRIVATE_MEDIA_ROOT", VAR_DIR / "private")))},
+        "OPTIONS": {"location": str(Path(os.environ.get("PRIVATE_MEDIA_ROOT", _default_private_root())))},
     },
     "staticfiles": {
         "BACKEND": (
@@ -207,6 +218,8 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 OFELI_MAX_ATTACHMENT_SIZE = int(os.environ.get("OFELI_MAX_ATTACHMENT_SIZE", 10 * 1024 * 1024))
+# Exports of more formations than this run as a background job the user downloads when ready.
+OFELI_EXPORT_SYNC_MAX = int(os.environ.get("OFELI_EXPORT_SYNC_MAX", 1000))
 
 # --- E-mail -------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(

@@ -167,3 +167,113 @@ class SessionFactory(factory.django.DjangoModelFactory):
     debut = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
     fin = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=120))
     etat = factory.SelfAttribute("action.formation.etat")
+
+
+# --- Referentials and attachments for the offer entry (tests/offre) -----------------------------
+
+
+class FormacodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referentiels.Formacode"
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"{22000 + n:05d}")
+    libelle = factory.Sequence(lambda n: f"Domaine de formation {n}")
+
+
+class NSFFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referentiels.NSF"
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"{200 + n % 800:03d}")
+    libelle = factory.Sequence(lambda n: f"Spécialité {n}")
+
+
+class RomeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referentiels.Rome"
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"H{2900 + n % 100:04d}")
+    libelle = factory.Sequence(lambda n: f"Métier {n}")
+
+
+class CertificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referentiels.Certification"
+        django_get_or_create = ("code",)
+
+    type = "RNCP"
+    code = factory.Sequence(lambda n: f"RNCP{35000 + n}")
+    intitule = factory.Sequence(lambda n: f"Titre professionnel soudeur {n}")
+
+    class Params:
+        rs = factory.Trait(type="RS", code=factory.Sequence(lambda n: f"RS{5000 + n}"))
+
+
+class BlocCompetencesFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referentiels.BlocCompetences"
+        django_get_or_create = ("code",)
+
+    certification = factory.SubFactory(CertificationFactory)
+    code = factory.LazyAttributeSequence(lambda o, n: f"{o.certification.code}BC{n % 100:02d}")
+    libelle = factory.Sequence(lambda n: f"Bloc de compétences {n}")
+
+
+# A minimal valid PDF: attachments are checked by their content, not their name.
+PDF_MINIMAL = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+class PieceJointeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "offre.PieceJointe"
+
+    organisme = factory.SubFactory(OrganismeFactory)
+    nature = "autre"
+    fichier = factory.django.FileField(filename="piece.pdf", data=PDF_MINIMAL)
+    nom_original = "piece.pdf"
+    content_type = "application/pdf"
+    taille = len(PDF_MINIMAL)
+
+    class Params:
+        agrement = factory.Trait(nature="agrement", nom_original="agrement.pdf")
+        convention = factory.Trait(
+            nature="convention",
+            nom_original="convention.pdf",
+            commune_lieu=factory.SubFactory(CommuneFactory),
+        )
+
+
+class DemandeCompteFactory(factory.django.DjangoModelFactory):
+    """An account request ("Créer un compte") waiting for the GIP."""
+
+    class Meta:
+        model = "accounts.DemandeCompte"
+
+    nda = factory.Sequence(lambda n: f"24{370000000 + n:09d}")
+    siret = factory.Sequence(lambda n: siret_valide(7000 + n))
+    raison_sociale = factory.Sequence(lambda n: f"Nouvel organisme {n}")
+    ligne1 = "3 place du Martroi"
+    code_postal = "45000"
+    ville = "Orléans"
+    code_insee = "45234"
+    departement = "45"
+    region = "24"
+    civilite = "mme"
+    nom = "Martin"
+    prenom = "Claire"
+    email = factory.Sequence(lambda n: f"demandeur{n}@exemple.fr")
+    telephone = "02 38 00 00 00"
+    consentement_at = factory.LazyFunction(timezone.now)
+
+    class Params:
+        hors_region = factory.Trait(
+            nda=factory.Sequence(lambda n: f"11{750000000 + n:09d}"),
+            code_postal="75001",
+            ville="Paris",
+            code_insee="75101",
+            departement="75",
+            region="",
+        )

@@ -19,6 +19,7 @@ STAFF_MENU = [
     ("Organismes", "organismes:staff_liste"),
     ("Formations", "recherche:formations"),
     ("Messagerie", "messagerie:fils"),
+    ("Exports", "exports:liste"),
     ("Imports", "diffusion:imports"),
     ("Diffusion", "diffusion:runs"),
     ("Partenaires", "diffusion:partenaires"),
@@ -37,6 +38,23 @@ def menu_for(request):
             url = reverse(name)
         except NoReverseMatch:
             continue
-        active = request.path == url or (url != "/" and request.path.startswith(url) and len(url) > 1)
-        items.append({"label": label, "url": url, "active": active})
+        item = {"label": label, "url": url, "active": False, "badge": 0}
+        if name == "messagerie:fils":
+            item["badge"] = _badge(request)
+        items.append(item)
+    # The active entry is the one whose URL is the longest prefix of the current path.
+    matching = [
+        i for i in items if request.path == i["url"] or (len(i["url"]) > 1 and request.path.startswith(i["url"]))
+    ]
+    if matching:
+        max(matching, key=lambda i: len(i["url"]))["active"] = True
     return items
+
+
+def _badge(request) -> int:
+    """Unread notices and messages of the user (for the current organisme of an OF contact)."""
+    from ofeli.messagerie.services import badge_count
+    from ofeli.organismes.gate import current_contact
+
+    contact = current_contact(request)
+    return badge_count(user=request.user, organisme=contact.organisme if contact else None)

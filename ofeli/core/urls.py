@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import aide, dashboard, health, views
+from . import aide, dashboard, health, historique, views
 
 app_name = "core"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("aide/<slug:slug>/", aide.sujet, name="aide_sujet"),
     path("donnees-personnelles/", views.politique_donnees, name="politique_donnees"),
     path("sante/", health.sante, name="sante"),
+    path("historique/<slug:objet>/<int:pk>/", historique.historique, name="historique"),
     path("technique/courriels/", views.mail_outbox, name="mail_outbox"),
     path("technique/courriels/<str:name>", views.mail_message, name="mail_message"),
 ]

@@ -1,0 +1,26 @@
+import pytest
+from django.urls import reverse
+
+from ofeli.messagerie.services import fil_creer
+from tests.factories import ContactFactory, UserFactory
+
+
+@pytest.mark.django_db
+def test_of_menu_shows_the_guide_entries_and_the_unread_badge(client):
+    contact = ContactFactory()
+    staff = UserFactory(staff=True)
+    fil_creer(organisme=contact.organisme, auteur=staff, sujet="Votre formation", texte="Pouvez-vous préciser le prix ?")
+    client.force_login(contact.user)
+    html = client.get(reverse("core:tableau_de_bord")).content.decode()
+    for label in ["Tableau de bord", "Organisme", "Contacts", "Formations", "Messagerie", "Aide"]:
+        assert f">{label}" in html
+    assert '1<span class="visually-hidden"> non lu</span>' in html
+
+
+@pytest.mark.django_db
+def test_staff_menu_is_the_equipe_offre_one(client):
+    client.force_login(UserFactory(staff=True))
+    html = client.get(reverse("core:staff_home")).content.decode()
+    for label in ["Demandes de compte", "Validation", "Organismes", "Formations", "Messagerie"]:
+        assert f">{label}" in html
+    assert ">Tableau de bord<" not in html
