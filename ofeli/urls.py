@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from ofeli.public import views as public_views
+
 urlpatterns = [
     path("", include("ofeli.core.urls")),
     path("compte/", include("ofeli.accounts.urls")),
@@ -13,5 +15,6 @@ urlpatterns = [
     path("messagerie/", include("ofeli.messagerie.urls")),
     path("diffusion/", include("ofeli.diffusion.urls")),
     path("formations/", include("ofeli.public.urls")),
+    path("sitemap.xml", public_views.sitemap, name="sitemap"),
     path("technique/admin/", admin.site.urls),
 ]

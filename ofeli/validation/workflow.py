@@ -326,14 +326,19 @@ def _publier(formation: Formation, *, user, raison=Publication.Fermeture.REMPLAC
 def _apres_publication(publication):
     """What readers of the validated offer need, computed while the working copy equals what was validated."""
     from ofeli.diffusion.feeds import publication_lheo_preparer
+    from ofeli.public.index import publication_indexer
 
     publication_lheo_preparer(publication)
+    publication_indexer(publication)
 
 
 def _fermer_publication(formation, raison):
+    from ofeli.public.index import publication_desindexer
+
     Publication.objects.select_for_update().filter(formation=formation, closed_at__isnull=True).update(
         closed_at=timezone.now(), closed_reason=raison
     )
+    publication_desindexer(formation.pk)
 
 
 def _valider_objet(obj, *, user, message=""):
