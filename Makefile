@@ -45,13 +45,17 @@ run: demo
 browser:
 	bash scripts/ensure-chromium
 
+# Browser tests run apart: Playwright's sync API keeps an event loop in its thread, which must not
+# share a process with the tests that use threads and database connections directly.
 test: install browser
-	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -q --ignore=tests/browser
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -q tests/browser
 
 test-sqlite: test
 
 test-pg: install browser
-	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n $(PYTEST_WORKERS) -q --create-db
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n $(PYTEST_WORKERS) -q --create-db --ignore=tests/browser
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n $(PYTEST_WORKERS) -q --create-db tests/browser
 
 lint: install
 	$(VENV)/bin/ruff check .

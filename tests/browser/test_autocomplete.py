@@ -5,14 +5,14 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from ofeli.referentiels import loaders
-from tests.browser.conftest import browser  # noqa: F401 (the session's headless chromium)
 from tests.factories import ContactFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def page(browser, live_server, settings):  # noqa: F811
+def page(browser, live_server, settings):
+    """A page WITHOUT bypass_csp: this test checks that autocomplete.js works under the app's CSP."""
     settings.ALLOWED_HOSTS = ["*"]
     context = browser.new_context(base_url=live_server.url, locale="fr-FR")
     context.set_default_timeout(15_000)
