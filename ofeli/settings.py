@@ -191,6 +191,8 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
 ]
+
+
 def _default_private_root():
     # Tests never write into the developer's var/: each run gets its own temporary folder.
     if TESTING:

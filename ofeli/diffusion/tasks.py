@@ -42,5 +42,6 @@ def diffusion_nocturne() -> None:
     for partenaire_id in Partenaire.objects.filter(actif=True).values_list("pk", flat=True):
         diffuser_partenaire_task(partenaire_id, nuit.isoformat())
 
+
 # Huey discovers only `tasks` modules: the imports and link-checker tasks live beside.
 from .tasks_imports import *  # noqa: E402, F403

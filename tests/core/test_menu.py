@@ -9,7 +9,9 @@ from tests.factories import ContactFactory, UserFactory
 def test_of_menu_shows_the_guide_entries_and_the_unread_badge(client):
     contact = ContactFactory()
     staff = UserFactory(staff=True)
-    fil_creer(organisme=contact.organisme, auteur=staff, sujet="Votre formation", texte="Pouvez-vous préciser le prix ?")
+    fil_creer(
+        organisme=contact.organisme, auteur=staff, sujet="Votre formation", texte="Pouvez-vous préciser le prix ?"
+    )
     client.force_login(contact.user)
     html = client.get(reverse("core:tableau_de_bord")).content.decode()
     for label in ["Tableau de bord", "Organisme", "Contacts", "Formations", "Messagerie", "Aide"]:
