@@ -71,20 +71,34 @@ def page(browser, live_server, settings):
     context.close()
 
 
+def run_axe(page, label=""):
+    """axe-core (WCAG 2.1 A and AA) on the whole page; fails the test with every violation found.
+
+    Waits for the page to be loaded first: after a click that navigates, injecting the script
+    while the old document is torn down fails.
+    """
+    script = AXE_JS.read_text()
+    for attempt in range(3):
+        page.wait_for_load_state("load")
+        try:
+            page.add_script_tag(content=script)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+            page.wait_for_timeout(200)
+    result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    violations = [
+        f"{v['id']} ({v['impact']}): {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:3])
+        for v in result["violations"]
+    ]
+    assert not violations, f"axe sur {label or page.url} :\n" + "\n".join(violations)
+
+
 @pytest.fixture
 def axe_check():
-    script = AXE_JS.read_text()
-
     def check(page, *, context_label=""):
-        page.add_script_tag(content=script)
-        result = page.evaluate(
-            "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
-        )
-        violations = [
-            f"{v['id']} ({v['impact']}): {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:3])
-            for v in result["violations"]
-        ]
-        assert not violations, f"axe sur {context_label or page.url} :\n" + "\n".join(violations)
+        run_axe(page, context_label)
 
     return check
 

@@ -5,7 +5,7 @@ which the contact reads. axe-core checks each screen's content."""
 import pytest
 from django.test import Client
 
-from tests.browser.conftest import AXE_JS, AXE_TAGS
+from tests.browser.conftest import run_axe
 from tests.factories import ContactFactory, FormationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,12 +25,7 @@ def _connecter(browser, live_server, user):
 
 
 def _axe(page, label):
-    page.add_script_tag(content=AXE_JS.read_text())
-    result = page.evaluate(
-        "async (tags) => await axe.run('#contenu', {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
-    )
-    violations = [f"{v['id']}: {v['help']} — {v['nodes'][0]['target'][0]}" for v in result["violations"]]
-    assert not violations, f"axe sur {label} :\n" + "\n".join(violations)
+    run_axe(page, label)
 
 
 def test_of_writes_with_attachment_staff_answers_badge_shows_it(browser, live_server, settings, tmp_path, screenshot):

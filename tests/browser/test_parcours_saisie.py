@@ -8,6 +8,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from ofeli.offre.models import Etat, Formation, Session
+from tests.browser.conftest import run_axe
 from tests.factories import ContactFactory, LieuFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,18 +38,9 @@ def axe_check():
     The shared shell (left menu, header) currently fails color-contrast (Bootstrap's #0d6efd and
     #6c757d on #f8f9fa) and belongs to core: tests/browser/conftest.py's axe_check covers it.
     """
-    script = AXE_JS.read_text()
 
     def check(page, *, context_label=""):
-        page.add_script_tag(content=script)
-        result = page.evaluate(
-            "async (tags) => await axe.run({include: [['main']]}, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
-        )
-        violations = [
-            f"{v['id']} ({v['impact']}): {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:3])
-            for v in result["violations"]
-        ]
-        assert not violations, f"axe sur {context_label or page.url} :\n" + "\n".join(violations)
+        run_axe(page, context_label)
 
     return check
 

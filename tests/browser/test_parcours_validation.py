@@ -10,7 +10,7 @@ from django.test import Client
 
 from ofeli.offre.models import Etat
 from ofeli.validation.models import Publication
-from tests.browser.conftest import AXE_JS, AXE_TAGS
+from tests.browser.conftest import run_axe
 from tests.factories import ContactFactory, FormationFactory, SessionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,13 +39,7 @@ def connecter(browser, live_server):
 
 
 def _axe_contenu(page, label):
-    """axe-core on the page's main content (#contenu): the screens of this journey, not the shared layout."""
-    page.add_script_tag(content=AXE_JS.read_text())
-    result = page.evaluate(
-        "async (tags) => await axe.run('#contenu', {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
-    )
-    violations = [f"{v['id']}: {v['help']} — {v['nodes'][0]['target'][0]}" for v in result["violations"]]
-    assert not violations, f"axe sur {label} :\n" + "\n".join(violations)
+    run_axe(page, label)
 
 
 def _compteur(page, libelle):
