@@ -10,12 +10,11 @@ import unicodedata
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from ofeli.core.fichiers import PDF, type_du_contenu
 from ofeli.core.identifiants import normaliser_nda, normaliser_siret
 from ofeli.core.region import current_region
 from ofeli.organismes.models import Organisme
 from ofeli.referentiels.models import Commune
-
-PDF_MAGIC = b"%PDF-"
 
 
 def message_deja_inscrit() -> str:
@@ -139,10 +138,7 @@ def pdf_verifier(fichier) -> None:
         raise ValidationError(
             f"Le fichier dépasse la taille maximale de {maximum // (1024 * 1024)} Mo.", code="fichier_trop_gros"
         )
-    fichier.seek(0)
-    debut = fichier.read(len(PDF_MAGIC))
-    fichier.seek(0)
-    if debut != PDF_MAGIC:
+    if type_du_contenu(fichier, (PDF,)) is None:
         raise ValidationError(
             "Le fichier joint n'est pas un PDF : joignez la convention au format PDF.", code="fichier_pas_pdf"
         )

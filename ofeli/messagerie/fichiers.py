@@ -5,20 +5,13 @@ Accepted: PDF, PNG, JPEG, GIF, WebP. Size limited by settings.OFELI_MAX_ATTACHME
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.template.defaultfilters import filesizeformat
+
+from ofeli.core.fichiers import type_du_contenu, verifier_taille
 
 MAX_PIECES_PAR_MESSAGE = 5
 
-# (content type, the extension used on disk, predicate on the first bytes)
-SIGNATURES = [
-    ("application/pdf", "pdf", lambda head: head.startswith(b"%PDF-")),
-    ("image/png", "png", lambda head: head.startswith(b"\x89PNG\r\n\x1a\n")),
-    ("image/jpeg", "jpg", lambda head: head.startswith(b"\xff\xd8\xff")),
-    ("image/gif", "gif", lambda head: head[:6] in (b"GIF87a", b"GIF89a")),
-    ("image/webp", "webp", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP"),
-]
+TYPES_ACCEPTES = ("application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp")
 
 
 @dataclass(frozen=True)
@@ -30,28 +23,11 @@ class FichierVerifie:
     taille: int
 
 
-def _type_du_contenu(fichier) -> tuple[str, str] | None:
-    fichier.seek(0)
-    head = fichier.read(16)
-    fichier.seek(0)
-    for content_type, extension, matches in SIGNATURES:
-        if matches(head):
-            return content_type, extension
-    return None
-
-
 def verifier_piece(fichier) -> FichierVerifie:
     """Returns the checked file, or raises ValidationError with a French message."""
     nom = (getattr(fichier, "name", "") or "fichier").rsplit("/", 1)[-1][:255]
-    taille = fichier.size
-    maximum = settings.OFELI_MAX_ATTACHMENT_SIZE
-    if taille == 0:
-        raise ValidationError(f"Le fichier « {nom} » est vide.", code="vide")
-    if taille > maximum:
-        raise ValidationError(
-            f"Le fichier « {nom} » dépasse la taille maximale de {filesizeformat(maximum)}.", code="taille"
-        )
-    detected = _type_du_contenu(fichier)
+    taille = verifier_taille(fichier, nom=nom)
+    detected = type_du_contenu(fichier, TYPES_ACCEPTES)
     if detected is None:
         raise ValidationError(
             f"Le fichier « {nom} » n'est ni un PDF ni une image (PNG, JPEG, GIF, WebP) : il n'a pas été envoyé.",

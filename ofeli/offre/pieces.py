@@ -8,40 +8,25 @@ through the gate.
 
 import uuid
 
-import filetype
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.template.defaultfilters import filesizeformat
 
-TYPES_ACCEPTES = {
-    "application/pdf": "pdf",
-    "image/jpeg": "jpg",
-    "image/png": "png",
-    "image/webp": "webp",
-}
+from ofeli.core.fichiers import EXTENSIONS, type_du_contenu, verifier_taille
+
+TYPES_ACCEPTES = ("application/pdf", "image/jpeg", "image/png", "image/webp")
 
 
 def verifier_fichier(fichier) -> str:
     """Returns the content type read from the file's bytes, or raises ValidationError in French."""
-    if fichier.size == 0:
-        raise ValidationError("Le fichier est vide.", code="vide")
-    maximum = settings.OFELI_MAX_ATTACHMENT_SIZE
-    if fichier.size > maximum:
-        raise ValidationError(
-            f"Le fichier dépasse la taille maximale autorisée ({filesizeformat(maximum)}).", code="taille"
-        )
-    fichier.seek(0)
-    entete = fichier.read(8192)
-    fichier.seek(0)
-    genre = filetype.guess(entete)
-    if genre is None or genre.mime not in TYPES_ACCEPTES:
+    verifier_taille(fichier)
+    detecte = type_du_contenu(fichier, TYPES_ACCEPTES)
+    if detecte is None:
         raise ValidationError(
             "Seuls les fichiers PDF ou les images (JPEG, PNG, WebP) sont acceptés : le contenu de ce fichier "
             "ne correspond à aucun de ces formats.",
             code="type",
         )
-    return genre.mime
+    return detecte[0]
 
 
 def nom_de_stockage(content_type: str) -> str:
-    return f"{uuid.uuid4().hex}.{TYPES_ACCEPTES[content_type]}"
+    return f"{uuid.uuid4().hex}.{EXTENSIONS[content_type]}"

@@ -162,7 +162,7 @@ class TestFormationForm:
             reverse("offre:formation_creer"),
             formation_post(certifiante="on", certifications="RNCP35004", agrement=gros),
         )
-        assert "dépasse la taille maximale autorisée" in response.content.decode()
+        assert "dépasse la taille maximale de" in response.content.decode()
         assert not Formation.objects.exists()
 
     def test_modification_concurrente_refusee_et_changements_de_l_autre_montres(self, client, saisisseur):
