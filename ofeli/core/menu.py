@@ -2,6 +2,9 @@
 
 from django.urls import NoReverseMatch, reverse
 
+# Pages that belong to an entry without living under its URL (the formation pages, reached from the search).
+EXTRA_PREFIXES = {"recherche:formations": ("/offre/",)}
+
 OF_MENU = [
     ("Tableau de bord", "core:tableau_de_bord"),
     ("Organisme", "organismes:fiche"),
@@ -38,16 +41,20 @@ def menu_for(request):
             url = reverse(name)
         except NoReverseMatch:
             continue
-        item = {"label": label, "url": url, "active": False, "badge": 0}
+        item = {
+            "label": label,
+            "url": url,
+            "active": False,
+            "badge": 0,
+            "prefixes": (url, *EXTRA_PREFIXES.get(name, ())),
+        }
         if name == "messagerie:fils":
             item["badge"] = _badge(request)
         items.append(item)
-    # The active entry is the one whose URL is the longest prefix of the current path.
-    matching = [
-        i for i in items if request.path == i["url"] or (len(i["url"]) > 1 and request.path.startswith(i["url"]))
-    ]
-    if matching:
-        max(matching, key=lambda i: len(i["url"]))["active"] = True
+    # The active entry is the one with the longest prefix of the current path.
+    matches = [(len(p), item) for item in items for p in item["prefixes"] if len(p) > 1 and request.path.startswith(p)]
+    if matches:
+        max(matches, key=lambda m: m[0])[1]["active"] = True
     return items
 
 

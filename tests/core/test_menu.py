@@ -26,3 +26,18 @@ def test_staff_menu_is_the_equipe_offre_one(client):
     for label in ["Demandes de compte", "Validation", "Organismes", "Formations", "Messagerie"]:
         assert f">{label}" in html
     assert ">Tableau de bord<" not in html
+
+
+@pytest.mark.django_db
+def test_the_active_entry_is_the_most_specific_one(client):
+    from tests.factories import FormationFactory
+
+    contact = ContactFactory()
+    client.force_login(contact.user)
+    html = client.get(reverse("organismes:contacts")).content.decode()
+    assert f'href="{reverse("organismes:contacts")}" aria-current="page"' in html
+    assert f'href="{reverse("organismes:fiche")}" aria-current="page"' not in html
+
+    formation = FormationFactory(organisme=contact.organisme)
+    html = client.get(reverse("offre:formation_detail", args=[formation.pk])).content.decode()
+    assert f'href="{reverse("recherche:formations")}" aria-current="page"' in html
