@@ -13,13 +13,13 @@ loaded; if someone saved in between they raise ConflitDeVersion carrying the cur
 import contextvars
 import datetime
 import functools
-import importlib.util
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 
+from ofeli.recherche import index as search_index
 from ofeli.validation import workflow
 
 from . import rules
@@ -127,10 +127,6 @@ def _lever(erreurs: rules.Erreurs):
 
 def _reindexer(formation_id: int):
     """Keeps the search document of the formation in step with the write (design note 5)."""
-    if importlib.util.find_spec("ofeli.recherche.index") is None:
-        return
-    from ofeli.recherche import index as search_index
-
     search_index.indexer_formation(formation_id)
 
 

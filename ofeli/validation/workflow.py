@@ -15,6 +15,8 @@ Validating publishes: a new Publication (snapshot) of the formation replaces the
 the Carif numbers (F, A, S) are given on first validation (ofeli.validation.numeros).
 """
 
+import functools
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
@@ -125,8 +127,6 @@ def _journal(obj, avant, apres, acteur, user, message=""):
         user=user,
         message=message or "",
     )
-    # The search document reflects the state: updated in the same transaction (design note 5).
-    search_index.indexer_formation(formation.pk)
 
 
 def _passer(obj, cible, *, acteur, user, message="", soumise_at=None, champs=()):
@@ -170,6 +170,28 @@ def _sessions(formation, etats):
     )
 
 
+def _formation_id_de(obj) -> int:
+    if isinstance(obj, Formation):
+        return obj.pk
+    if isinstance(obj, Session):
+        return obj.action.formation_id
+    return obj.formation_id  # Publication, DemandeComplement
+
+
+def _transition(fn):
+    """One transaction per transition; the formation's search document is updated once, at its end, inside it
+    (design note 5), whatever the number of objects the transition moved."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with transaction.atomic():
+            result = fn(*args, **kwargs)
+            search_index.indexer_formation(_formation_id_de(result))
+        return result
+
+    return wrapper
+
+
 def lien_formation(formation, session=None) -> str:
     """The OF's screen of a formation or a session (ofeli.offre), else the OF's validation follow-up page."""
     try:
@@ -189,7 +211,7 @@ def _notifier(**kwargs):
 # --- submission (OF) ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@_transition
 def formation_soumettre(*, formation: Formation, user) -> Formation:
     """The OF sends a formation and its sessions in draft to the GIP's validation.
 
@@ -237,7 +259,7 @@ def _soumettre_session(session, *, acteur, user, now):
         _passer(action, Etat.EN_ATTENTE, acteur=acteur, user=user, soumise_at=now)
 
 
-@transaction.atomic
+@_transition
 def session_soumettre(*, session: Session, user) -> Session:
     """The OF sends one session to validation; a formation still in draft is sent with it."""
     session, formation = _lock_session_formation(session)
@@ -354,7 +376,7 @@ def _exiger_staff(user):
         raise PermissionDenied("Réservé à l'équipe offre.")
 
 
-@transaction.atomic
+@_transition
 def formation_valider(*, formation: Formation, user, version: int | None = None, message: str = "") -> Publication:
     """Staff validate a pending formation with its pending actions and sessions, and publish it."""
     _exiger_staff(user)
@@ -390,7 +412,7 @@ def formation_valider(*, formation: Formation, user, version: int | None = None,
     return publication
 
 
-@transaction.atomic
+@_transition
 def session_valider(*, session: Session, user, version: int | None = None, message: str = "") -> Publication:
     """Staff validate one pending session (and its action) of a formation already validated once."""
     _exiger_staff(user)
@@ -464,7 +486,7 @@ def _demande_creer(*, formation, session, user, message) -> DemandeComplement:
     return demande
 
 
-@transaction.atomic
+@_transition
 def formation_demander_complement(
     *, formation: Formation, user, message: str, version: int | None = None
 ) -> DemandeComplement:
@@ -480,7 +502,7 @@ def formation_demander_complement(
     return _demande_creer(formation=formation, session=None, user=user, message=message)
 
 
-@transaction.atomic
+@_transition
 def session_demander_complement(
     *, session: Session, user, message: str, version: int | None = None
 ) -> DemandeComplement:
@@ -514,7 +536,7 @@ def _complement_rouvrir(demande, *, acteur, user, message, nouvelle_soumission):
             _passer(session, Etat.EN_ATTENTE, acteur=acteur, user=user, message=message, soumise_at=soumise_at)
 
 
-@transaction.atomic
+@_transition
 def complement_corrections_effectuees(*, demande: DemandeComplement, user, message: str = "") -> DemandeComplement:
     """The OF ticks "J'ai effectué les corrections": the item goes back to the GIP's validation."""
     formation = _lock_formation(demande.formation_id)
@@ -536,7 +558,7 @@ def complement_corrections_effectuees(*, demande: DemandeComplement, user, messa
     return demande
 
 
-@transaction.atomic
+@_transition
 def complement_annuler(*, demande: DemandeComplement, user, version: int | None = None) -> DemandeComplement:
     """Staff cancel a request for complement: the item is back in the queue; the request and its message stay."""
     _exiger_staff(user)
@@ -577,7 +599,7 @@ def _motif(motif: str) -> str:
     return motif
 
 
-@transaction.atomic
+@_transition
 def formation_refuser(*, formation: Formation, user, motif: str, version: int | None = None) -> Formation:
     """Staff refuse a formation ("Non diffusée", with a reason): it and its sessions leave the diffusion."""
     _exiger_staff(user)
@@ -603,7 +625,7 @@ def formation_refuser(*, formation: Formation, user, motif: str, version: int | 
     return formation
 
 
-@transaction.atomic
+@_transition
 def session_refuser(*, session: Session, user, motif: str, version: int | None = None) -> Session:
     """Staff refuse one session: it is not diffused; the formation's publication is redone without it."""
     _exiger_staff(user)
@@ -637,7 +659,7 @@ def _retirer_session_publiee(formation, session, *, user):
         _publier(formation, user=user)
 
 
-@transaction.atomic
+@_transition
 def formation_archiver(*, formation: Formation, user) -> Formation:
     """The OF archives a formation ("Archive OF") with its sessions; its publication is closed."""
     formation = _lock_formation(formation)
@@ -653,7 +675,7 @@ def formation_archiver(*, formation: Formation, user) -> Formation:
     return formation
 
 
-@transaction.atomic
+@_transition
 def session_archiver(*, session: Session, user) -> Session:
     """The OF archives one session; if it was diffused, the formation is republished without it."""
     session, formation = _lock_session_formation(session)
