@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "csp",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "huey.contrib.djhuey",
     "ofeli.core",
     "ofeli.accounts",
@@ -78,6 +81,8 @@ INSTALLED_APPS = [
     "ofeli.messagerie",
     "ofeli.diffusion",
     "ofeli.public",
+    "ofeli.campagnes",
+    "ofeli.tableur",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,8 @@ urlpatterns = [
     path("messagerie/", include("ofeli.messagerie.urls")),
     path("diffusion/", include("ofeli.diffusion.urls")),
     path("formations/", include("ofeli.public.urls")),
+    path("campagnes/", include("ofeli.campagnes.urls")),
+    path("tableur/", include("ofeli.tableur.urls")),
     path("sitemap.xml", public_views.sitemap, name="sitemap"),
     path("technique/admin/", admin.site.urls),
 ]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CampagnesConfig(AppConfig):
+    name = "ofeli.campagnes"
+    verbose_name = "Campagnes annuelles"
