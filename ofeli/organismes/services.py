@@ -643,7 +643,9 @@ def contact_anonymiser(*, contact: Contact, par: User) -> User:
             "telephone": "",
             "civilite": "",
         }
+        ancien_email = user.email
         user.history.all().update(**anonyme)
+        _anonymiser_demandes_compte(ancien_email, anonyme["email"])
         for key, value in anonyme.items():
             setattr(user, key, value)
         user.is_active = False
@@ -660,6 +662,17 @@ def contact_anonymiser(*, contact: Contact, par: User) -> User:
                 former._change_reason = "Anonymisation (données personnelles)"
                 former.save()
     return user
+
+
+def _anonymiser_demandes_compte(ancien_email: str, email_anonyme: str) -> None:
+    """The account requests the person made keep the organisme's data, not the person's (nor in their history)."""
+    from ofeli.accounts.models import DemandeCompte
+
+    personne = {"nom": "Contact anonymisé", "prenom": "", "email": email_anonyme, "telephone": ""}
+    demandes = DemandeCompte.objects.filter(email__iexact=ancien_email)
+    DemandeCompte.history.filter(id__in=demandes.values("pk")).update(**personne)
+    DemandeCompte.history.filter(email__iexact=ancien_email).update(**personne)
+    demandes.update(**personne)
 
 
 # --- personal data ------------------------------------------------------------------------

@@ -390,6 +390,27 @@ def test_anonymise_a_former_contact_keeps_the_offer(organisme, gestionnaire, lec
         services.contact_anonymiser(contact=lecteur, par=staff_user)
 
 
+def test_anonymising_also_removes_the_person_from_their_account_requests(
+    organisme, gestionnaire, lecteur, staff_user
+):
+    from ofeli.accounts.models import DemandeCompte
+    from tests.factories import DemandeCompteFactory
+
+    ancien_email = lecteur.user.email
+    demande = DemandeCompteFactory(email=ancien_email.upper(), nom="Durand", prenom="Alice", telephone="0238000000")
+    autre = DemandeCompteFactory(email="quelqu.un@example.org", nom="Martin")
+    services.contact_desactiver(contact=lecteur, par=gestionnaire.user)
+    services.contact_anonymiser(contact=lecteur, par=staff_user)
+    demande.refresh_from_db()
+    assert (demande.nom, demande.prenom, demande.telephone) == ("Contact anonymisé", "", "")
+    assert demande.email.endswith("@anonyme.invalid")
+    assert demande.raison_sociale  # the organisme's data stay
+    assert not DemandeCompte.history.filter(nom="Durand").exists()
+    assert not DemandeCompte.history.filter(email__iexact=ancien_email).exists()
+    autre.refresh_from_db()
+    assert autre.nom == "Martin"
+
+
 def test_only_staff_anonymises(organisme, gestionnaire, lecteur):
     lecteur.actif = False
     lecteur.save()
