@@ -28,6 +28,16 @@ urlpatterns = [
     path("mes-donnees/export/", views.mes_donnees_export, name="mes_donnees_export"),
     path("equipe/organismes/", views.staff_liste, name="staff_liste"),
     path("equipe/organismes/<int:organisme_id>/", views.staff_detail, name="staff_detail"),
+    path(
+        "equipe/organismes/<int:organisme_id>/contacts/ajouter/",
+        views.staff_contact_ajouter,
+        name="staff_contact_ajouter",
+    ),
+    path("equipe/contacts/<int:contact_id>/modifier/", views.staff_contact_modifier, name="staff_contact_modifier"),
+    path(
+        "equipe/contacts/<int:contact_id>/desactiver/", views.staff_contact_desactiver, name="staff_contact_desactiver"
+    ),
+    path("equipe/contacts/<int:contact_id>/reactiver/", views.staff_contact_reactiver, name="staff_contact_reactiver"),
     path("equipe/demandes/", views.staff_demandes, name="staff_demandes"),
     path("equipe/demandes/<int:demande_id>/", views.staff_demande, name="staff_demande"),
     path(

@@ -567,6 +567,92 @@ def staff_demande(request, demande_id):
     return render(request, "organismes/staff_demande.html", {"demande": demande, "form": form})
 
 
+def _staff_contact(contact_id):
+    return get_object_or_404(Contact.objects.select_related("user", "organisme"), pk=contact_id)
+
+
+@staff_required
+def staff_contact_ajouter(request, organisme_id):
+    """The équipe offre adds a contact to an OF (e.g. an organisme preloaded by an import, with no contact yet)."""
+    organisme = get_object_or_404(Organisme, pk=organisme_id)
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.contact_inviter(organisme=organisme, par=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"{contact.user.get_full_name()} est ajouté(e) aux contacts de {organisme} ; un e-mail lui est "
+                f"envoyé à {contact.user.email}.",
+            )
+            return redirect("organismes:staff_detail", organisme_id=organisme.pk)
+    return render(request, "organismes/staff_contact_form.html", {"form": form, "organisme": organisme})
+
+
+@staff_required
+def staff_contact_modifier(request, contact_id):
+    contact = _staff_contact(contact_id)
+    form = DroitsForm(
+        request.POST or None,
+        initial={"fonction": contact.fonction, "peut_gerer": contact.peut_gerer, "peut_saisir": contact.peut_saisir},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_modifier_droits(contact=contact, par=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"Les droits de {contact.user} sont enregistrés.")
+            return redirect("organismes:staff_detail", organisme_id=contact.organisme_id)
+    return render(
+        request,
+        "organismes/staff_contact_form.html",
+        {"form": form, "organisme": contact.organisme, "contact": contact},
+    )
+
+
+@staff_required
+def staff_contact_desactiver(request, contact_id):
+    contact = _staff_contact(contact_id)
+    erreur = None
+    if request.method == "POST":
+        try:
+            services.contact_desactiver(contact=contact, par=request.user)
+        except ValidationError as exc:
+            erreur = " ".join(exc.messages)
+        else:
+            messages.success(request, f"{contact.user} n'a plus accès à OFeli pour {contact.organisme}.")
+            return redirect("organismes:staff_detail", organisme_id=contact.organisme_id)
+    return render(
+        request,
+        "organismes/confirmer.html",
+        {
+            "titre": "Désactiver un contact",
+            "question": f"Désactiver {contact.user} pour {contact.organisme} ? Cette personne n'aura plus accès à "
+            "OFeli pour cet organisme ; son historique et l'offre qu'elle a saisie sont conservés.",
+            "bouton": "Désactiver le contact",
+            "retour_url": reverse("organismes:staff_detail", args=[contact.organisme_id]),
+            "erreur": erreur,
+        },
+        status=400 if erreur else 200,
+    )
+
+
+@staff_required
+@require_POST
+def staff_contact_reactiver(request, contact_id):
+    contact = _staff_contact(contact_id)
+    try:
+        services.contact_reactiver(contact=contact, par=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{contact.user} a de nouveau accès à OFeli pour {contact.organisme}.")
+    return redirect("organismes:staff_detail", organisme_id=contact.organisme_id)
+
+
 @staff_required
 def staff_contact_anonymiser(request, contact_id):
     contact = get_object_or_404(Contact.objects.select_related("user", "organisme"), pk=contact_id)

@@ -390,9 +390,7 @@ def test_anonymise_a_former_contact_keeps_the_offer(organisme, gestionnaire, lec
         services.contact_anonymiser(contact=lecteur, par=staff_user)
 
 
-def test_anonymising_also_removes_the_person_from_their_account_requests(
-    organisme, gestionnaire, lecteur, staff_user
-):
+def test_anonymising_also_removes_the_person_from_their_account_requests(organisme, gestionnaire, lecteur, staff_user):
     from ofeli.accounts.models import DemandeCompte
     from tests.factories import DemandeCompteFactory
 

@@ -359,3 +359,60 @@ def test_lists_cost_a_bounded_number_of_queries(
     staff = logged(client, staff_user)
     with django_assert_max_num_queries(10):
         assert staff.get(reverse("organismes:staff_liste")).status_code == 200
+
+
+# --- staff manage an OF's contacts ------------------------------------------------------------
+
+
+def test_staff_adds_the_first_contact_of_a_preloaded_organisme(client, staff_user, django_capture_on_commit_callbacks):
+    preloaded = OrganismeFactory(raison_sociale="OF importé sans contact")
+    staff = logged(client, staff_user)
+    url = reverse("organismes:staff_contact_ajouter", args=[preloaded.pk])
+    response = staff.post(url, {"first_name": "Léa", "last_name": "Roux", "email": "lea@of.fr"})
+    assert response.status_code == 200 and "consent" in response.content.decode()
+    assert not Contact.objects.filter(organisme=preloaded).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(
+            url,
+            {"first_name": "Léa", "last_name": "Roux", "email": "lea@of.fr", "peut_gerer": "on", "consentement": "on"},
+        )
+    assert response.status_code == 302
+    contact = Contact.objects.get(organisme=preloaded)
+    assert (contact.user.email, contact.peut_gerer) == ("lea@of.fr", True)
+    assert [m.to for m in mail.outbox] == [["lea@of.fr"]]
+    assert "lea@of.fr" in staff.get(reverse("organismes:staff_detail", args=[preloaded.pk])).content.decode()
+
+
+def test_staff_change_rights_but_the_last_manager_keeps_managing(client, organisme, gestionnaire, lecteur, staff_user):
+    staff = logged(client, staff_user)
+    response = staff.post(
+        reverse("organismes:staff_contact_modifier", args=[lecteur.pk]), {"peut_saisir": "on", "fonction": "Chargée"}
+    )
+    assert response.status_code == 302
+    lecteur.refresh_from_db()
+    assert (lecteur.peut_saisir, lecteur.fonction) == (True, "Chargée")
+    response = staff.post(reverse("organismes:staff_contact_modifier", args=[gestionnaire.pk]), {"fonction": ""})
+    assert response.status_code == 200 and "dernier" in response.content.decode()
+    gestionnaire.refresh_from_db()
+    assert gestionnaire.peut_gerer
+
+
+def test_staff_deactivate_after_confirmation_then_reactivate(client, organisme, gestionnaire, lecteur, staff_user):
+    staff = logged(client, staff_user)
+    url = reverse("organismes:staff_contact_desactiver", args=[lecteur.pk])
+    assert "Désactiver le contact" in staff.get(url).content.decode()
+    lecteur.refresh_from_db()
+    assert lecteur.actif
+    staff.post(url)
+    lecteur.refresh_from_db()
+    assert not lecteur.actif
+    staff.post(reverse("organismes:staff_contact_reactiver", args=[lecteur.pk]))
+    lecteur.refresh_from_db()
+    assert lecteur.actif
+
+
+def test_of_contacts_cannot_use_the_staff_contact_screens(client, organisme, gestionnaire, lecteur):
+    of = logged(client, gestionnaire)
+    assert of.post(reverse("organismes:staff_contact_desactiver", args=[lecteur.pk])).status_code == 403
+    lecteur.refresh_from_db()
+    assert lecteur.actif
