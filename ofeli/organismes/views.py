@@ -45,6 +45,29 @@ def _staff_redirect(request):
     return None
 
 
+def _confirmer(request, *, action, succes, suivant, titre, question, bouton, retour_url):
+    """A destructive action behind a confirmation page (works without JavaScript).
+
+    GET shows the question; POST runs `action()` (a service call) and goes to `suivant()` with the
+    success message, or shows the service's refusal on the same page (400).
+    """
+    erreur = None
+    if request.method == "POST":
+        try:
+            action()
+        except ValidationError as exc:
+            erreur = " ".join(exc.messages)
+        else:
+            messages.success(request, succes)
+            return redirect(suivant())
+    return render(
+        request,
+        "organismes/confirmer.html",
+        {"titre": titre, "question": question, "bouton": bouton, "retour_url": retour_url, "erreur": erreur},
+        status=400 if erreur else 200,
+    )
+
+
 def _droits(request):
     contact = request.contact
     return {
@@ -209,20 +232,16 @@ def lieu_desactiver(request, lieu_id):
     if (response := _staff_redirect(request)) is not None:
         return response
     lieu = _lieu(request, lieu_id)
-    if request.method == "POST":
-        services.lieu_desactiver(lieu=lieu, par=request.user)
-        messages.success(request, f"Le lieu « {lieu} » est désactivé : il n'est plus proposé pour les sessions.")
-        return redirect("organismes:lieux")
-    return render(
+    return _confirmer(
         request,
-        "organismes/confirmer.html",
-        {
-            "titre": "Désactiver un lieu de formation",
-            "question": f"Désactiver le lieu « {lieu} » ? Il ne sera plus proposé pour les nouvelles sessions ; "
-            "les sessions qui le citent le gardent.",
-            "bouton": "Désactiver le lieu",
-            "retour_url": reverse("organismes:lieux"),
-        },
+        action=lambda: services.lieu_desactiver(lieu=lieu, par=request.user),
+        succes=f"Le lieu « {lieu} » est désactivé : il n'est plus proposé pour les sessions.",
+        suivant=lambda: reverse("organismes:lieux"),
+        titre="Désactiver un lieu de formation",
+        question=f"Désactiver le lieu « {lieu} » ? Il ne sera plus proposé pour les nouvelles sessions ; "
+        "les sessions qui le citent le gardent.",
+        bouton="Désactiver le lieu",
+        retour_url=reverse("organismes:lieux"),
     )
 
 
@@ -301,20 +320,16 @@ def formateur_desactiver(request, formateur_id):
     if (response := _staff_redirect(request)) is not None:
         return response
     formateur = _formateur(request, formateur_id)
-    if request.method == "POST":
-        services.formateur_desactiver(formateur=formateur, par=request.user)
-        messages.success(request, f"L'organisme formateur « {formateur} » est désactivé.")
-        return redirect("organismes:formateurs")
-    return render(
+    return _confirmer(
         request,
-        "organismes/confirmer.html",
-        {
-            "titre": "Désactiver un organisme formateur",
-            "question": f"Désactiver l'organisme formateur « {formateur} » ? Il ne sera plus proposé pour les "
-            "nouvelles sessions ; les sessions qui le citent le gardent.",
-            "bouton": "Désactiver l'organisme formateur",
-            "retour_url": reverse("organismes:formateurs"),
-        },
+        action=lambda: services.formateur_desactiver(formateur=formateur, par=request.user),
+        succes=f"L'organisme formateur « {formateur} » est désactivé.",
+        suivant=lambda: reverse("organismes:formateurs"),
+        titre="Désactiver un organisme formateur",
+        question=f"Désactiver l'organisme formateur « {formateur} » ? Il ne sera plus proposé pour les "
+        "nouvelles sessions ; les sessions qui le citent le gardent.",
+        bouton="Désactiver l'organisme formateur",
+        retour_url=reverse("organismes:formateurs"),
     )
 
 
@@ -396,29 +411,16 @@ def contact_desactiver(request, contact_id):
     if (response := _staff_redirect(request)) is not None:
         return response
     contact = _contact(request, contact_id)
-    erreur = None
-    if request.method == "POST":
-        try:
-            services.contact_desactiver(contact=contact, par=request.user)
-        except ValidationError as exc:
-            erreur = " ".join(exc.messages)
-        else:
-            messages.success(request, f"{contact.user} n'a plus accès à OFeli pour votre organisme.")
-            if contact.pk == request.contact.pk:
-                return redirect("core:home")
-            return redirect("organismes:contacts")
-    return render(
+    return _confirmer(
         request,
-        "organismes/confirmer.html",
-        {
-            "titre": "Désactiver un contact",
-            "question": f"Désactiver {contact.user} ? Cette personne n'aura plus accès à OFeli pour votre organisme ; "
-            "son historique et l'offre qu'elle a saisie sont conservés.",
-            "bouton": "Désactiver le contact",
-            "retour_url": reverse("organismes:contacts"),
-            "erreur": erreur,
-        },
-        status=400 if erreur else 200,
+        action=lambda: services.contact_desactiver(contact=contact, par=request.user),
+        succes=f"{contact.user} n'a plus accès à OFeli pour votre organisme.",
+        suivant=lambda: reverse("core:home" if contact.pk == request.contact.pk else "organismes:contacts"),
+        titre="Désactiver un contact",
+        question=f"Désactiver {contact.user} ? Cette personne n'aura plus accès à OFeli pour votre organisme ; "
+        "son historique et l'offre qu'elle a saisie sont conservés.",
+        bouton="Désactiver le contact",
+        retour_url=reverse("organismes:contacts"),
     )
 
 
@@ -616,27 +618,16 @@ def staff_contact_modifier(request, contact_id):
 @staff_required
 def staff_contact_desactiver(request, contact_id):
     contact = _staff_contact(contact_id)
-    erreur = None
-    if request.method == "POST":
-        try:
-            services.contact_desactiver(contact=contact, par=request.user)
-        except ValidationError as exc:
-            erreur = " ".join(exc.messages)
-        else:
-            messages.success(request, f"{contact.user} n'a plus accès à OFeli pour {contact.organisme}.")
-            return redirect("organismes:staff_detail", organisme_id=contact.organisme_id)
-    return render(
+    return _confirmer(
         request,
-        "organismes/confirmer.html",
-        {
-            "titre": "Désactiver un contact",
-            "question": f"Désactiver {contact.user} pour {contact.organisme} ? Cette personne n'aura plus accès à "
-            "OFeli pour cet organisme ; son historique et l'offre qu'elle a saisie sont conservés.",
-            "bouton": "Désactiver le contact",
-            "retour_url": reverse("organismes:staff_detail", args=[contact.organisme_id]),
-            "erreur": erreur,
-        },
-        status=400 if erreur else 200,
+        action=lambda: services.contact_desactiver(contact=contact, par=request.user),
+        succes=f"{contact.user} n'a plus accès à OFeli pour {contact.organisme}.",
+        suivant=lambda: reverse("organismes:staff_detail", args=[contact.organisme_id]),
+        titre="Désactiver un contact",
+        question=f"Désactiver {contact.user} pour {contact.organisme} ? Cette personne n'aura plus accès à "
+        "OFeli pour cet organisme ; son historique et l'offre qu'elle a saisie sont conservés.",
+        bouton="Désactiver le contact",
+        retour_url=reverse("organismes:staff_detail", args=[contact.organisme_id]),
     )
 
 
@@ -655,26 +646,15 @@ def staff_contact_reactiver(request, contact_id):
 
 @staff_required
 def staff_contact_anonymiser(request, contact_id):
-    contact = get_object_or_404(Contact.objects.select_related("user", "organisme"), pk=contact_id)
-    erreur = None
-    if request.method == "POST":
-        try:
-            services.contact_anonymiser(contact=contact, par=request.user)
-        except ValidationError as exc:
-            erreur = " ".join(exc.messages)
-        else:
-            messages.success(request, "Le contact est anonymisé ; l'offre qu'il a saisie est conservée.")
-            return redirect("organismes:staff_detail", organisme_id=contact.organisme_id)
-    return render(
+    contact = _staff_contact(contact_id)
+    return _confirmer(
         request,
-        "organismes/confirmer.html",
-        {
-            "titre": "Anonymiser un ancien contact",
-            "question": f"Anonymiser {contact.user} ({contact.user.email}) ? Ses nom, prénom, adresse e-mail et "
-            "téléphone seront remplacés et son compte fermé, définitivement ; l'offre qu'il a saisie est conservée.",
-            "bouton": "Anonymiser définitivement",
-            "retour_url": reverse("organismes:staff_detail", args=[contact.organisme_id]),
-            "erreur": erreur,
-        },
-        status=400 if erreur else 200,
+        action=lambda: services.contact_anonymiser(contact=contact, par=request.user),
+        succes="Le contact est anonymisé ; l'offre qu'il a saisie est conservée.",
+        suivant=lambda: reverse("organismes:staff_detail", args=[contact.organisme_id]),
+        titre="Anonymiser un ancien contact",
+        question=f"Anonymiser {contact.user} ({contact.user.email}) ? Ses nom, prénom, adresse e-mail et "
+        "téléphone seront remplacés et son compte fermé, définitivement ; l'offre qu'il a saisie est conservée.",
+        bouton="Anonymiser définitivement",
+        retour_url=reverse("organismes:staff_detail", args=[contact.organisme_id]),
     )
