@@ -19,6 +19,7 @@ STAFF_MENU = [
     ("Accueil équipe offre", "core:staff_home"),
     ("Demandes de compte", "accounts:demandes"),
     ("Validation", "validation:file"),
+    ("Campagnes", "campagnes:liste"),
     ("Organismes", "organismes:staff_liste"),
     ("Formations", "recherche:formations"),
     ("Messagerie", "messagerie:fils"),
