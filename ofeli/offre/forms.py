@@ -77,6 +77,16 @@ class PrixField(forms.DecimalField):
 class ContactChoiceField(forms.ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
+    def _check_values(self, value):
+        # A number beyond the database's integers is no contact (SQLite raises OverflowError on `pk__in`).
+        for pk in value:
+            texte = str(pk).strip()
+            if texte.isascii() and texte.isdigit() and int(texte) > 2**63 - 1:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk}
+                )
+        return super()._check_values(value)
+
     def label_from_instance(self, obj):
         name = obj.user.get_full_name() or obj.user.email
         return f"{name} ({obj.user.email})"

@@ -296,3 +296,25 @@ class PieceJointe(models.Model):
 
     def __str__(self):
         return self.nom_original
+
+
+class Reconduction(models.Model):
+    """Where a session carried forward to the next year comes from (ofeli.offre.reconduction).
+
+    One row per (session d'origine, année cible): carrying the same session to the same year again
+    creates nothing (the unique constraint holds even for two runs at the same time).
+    """
+
+    origine = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="reconductions")
+    session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="reconduite_de")
+    annee = models.PositiveSmallIntegerField("année cible")
+    created_at = models.DateTimeField("reconduite le", auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["origine", "annee"], name="reconduction_unique_annee")]
+
+    def __str__(self):
+        return f"{self.origine_id} → {self.session_id} ({self.annee})"

@@ -337,17 +337,21 @@ def _joindre_convention(*, formation, session, user, convention, commune_lieu):
 
 
 @ecriture
-def session_creer(*, formation: Formation, user, donnees: dict, convention=None, commune_convention=None) -> Session:
+def session_creer(
+    *, formation: Formation, user, donnees: dict, convention=None, commune_convention=None, pieces_copiees=()
+) -> Session:
     """A new session of a formation, with its own action (the screen folds the action into the session).
 
     `convention` (uploaded file) and `commune_convention` (Commune): a convention de formation naming a
-    place in the region, for a session whose lieux are all outside it.
+    place in the region, for a session whose lieux are all outside it. `pieces_copiees`: attachments of
+    another session (duplication, rollover) attached to the new one too; its conventions count for the rules.
     """
     formation = Formation.objects.select_for_update().get(pk=formation.pk)
     candidate = ConventionCandidate(commune_convention) if convention is not None else None
-    _lever(
-        verifier_session(formation=formation, donnees=donnees, conventions=conventions_de(None, formation, candidate))
-    )
+    conventions = conventions_de(None, formation, candidate) + [
+        p for p in pieces_copiees if p.nature == PieceJointe.Nature.CONVENTION_FORMATION
+    ]
+    _lever(verifier_session(formation=formation, donnees=donnees, conventions=conventions))
     action = Action(formation=formation, etat=Etat.BROUILLON, created_by=user)
     _appliquer(action, donnees, ACTION_CHAMPS)
     action.full_clean(exclude=["formation", "created_by", "organisme_formateur"])
@@ -362,8 +366,25 @@ def session_creer(*, formation: Formation, user, donnees: dict, convention=None,
     _joindre_convention(
         formation=formation, session=session, user=user, convention=convention, commune_lieu=commune_convention
     )
+    for piece in pieces_copiees:
+        _copier_piece(piece, session=session, user=user)
     _reindexer(formation.pk)
     return session
+
+
+def _copier_piece(piece: PieceJointe, *, session: Session, user) -> PieceJointe:
+    """Attaches another session's attachment to `session` (the stored file is shared, not copied)."""
+    return PieceJointe.objects.create(
+        organisme=piece.organisme,
+        session=session,
+        nature=piece.nature,
+        fichier=piece.fichier.name,
+        nom_original=piece.nom_original,
+        content_type=piece.content_type,
+        taille=piece.taille,
+        uploaded_by=user,
+        commune_lieu=piece.commune_lieu,
+    )
 
 
 @ecriture
@@ -422,17 +443,6 @@ def session_dupliquer(*, session: Session, user, debut: datetime.date, fin: date
     donnees = donnees_de_session(session)
     donnees.update(debut=debut, fin=fin, inscription_debut=None, inscription_fin=None)
     _lever(verifier_session(formation=formation, donnees=donnees, conventions=conventions_de(session, formation)))
-    copie = session_creer(formation=formation, user=user, donnees=donnees)
-    for piece in session.pieces_jointes.all():
-        PieceJointe.objects.create(
-            organisme=piece.organisme,
-            session=copie,
-            nature=piece.nature,
-            fichier=piece.fichier.name,
-            nom_original=piece.nom_original,
-            content_type=piece.content_type,
-            taille=piece.taille,
-            uploaded_by=user,
-            commune_lieu=piece.commune_lieu,
-        )
-    return copie
+    return session_creer(
+        formation=formation, user=user, donnees=donnees, pieces_copiees=list(session.pieces_jointes.all())
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_masse
 
 app_name = "offre"
 
@@ -19,4 +19,8 @@ urlpatterns = [
     path("sessions/<int:pk>/soumettre/", views.session_soumettre, name="session_soumettre"),
     path("sessions/<int:pk>/archiver/", views.session_archiver, name="session_archiver"),
     path("pieces-jointes/<int:pk>/", views.piece_jointe, name="piece_jointe"),
+    path("sessions/masse/", views_masse.masse_choisir, name="masse_choisir"),
+    path("sessions/masse/modifier/", views_masse.masse_modifier, name="masse_modifier"),
+    path("sessions/reconduction/", views_masse.reconduction_choisir, name="reconduction_choisir"),
+    path("sessions/reconduction/confirmer/", views_masse.reconduction_confirmer, name="reconduction_confirmer"),
 ]

@@ -66,7 +66,11 @@ def formations_liste(request):
     return render(
         request,
         "offre/formations_liste.html",
-        {"formations": formations, "peut_saisir": _peut_saisir(request) and request.organisme is not None},
+        {
+            "formations": formations,
+            "peut_saisir": _peut_saisir(request) and request.organisme is not None,
+            "peut_saisir_masse": _peut_saisir(request),
+        },
     )
 
 
