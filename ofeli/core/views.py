@@ -1,8 +1,11 @@
+import datetime
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 
@@ -23,7 +26,23 @@ def home(request):
 
 @staff_required
 def staff_home(request):
-    return render(request, "core/staff_home.html", {})
+    """The équipe offre's home: errors to deal with, then the pictures of the offer, the validation delay and the
+    diffusion runs. POST "acquitter" acknowledges one error (a form per error: works without JavaScript)."""
+    from . import alertes, dashboard
+
+    if request.method == "POST":
+        try:
+            alertes.alerte_acquitter(cle=request.POST.get("acquitter", ""), user=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Alerte acquittée : elle ne s'affiche plus sur l'accueil.")
+        return redirect("core:staff_home")
+    return render(
+        request,
+        "core/staff_home.html",
+        {"alertes": alertes.alertes(), "graphiques": dashboard.graphiques_staff()},
+    )
 
 
 @public
@@ -39,6 +58,21 @@ def _outbox_available():
     return settings.DEBUG and settings.EMAIL_BACKEND == "ofeli.core.mail.EmlFileBackend"
 
 
+def _date_courriel(valeur):
+    """The Date header as a local datetime (shown JJ/MM/AAAA HH:MM), or the raw text when unreadable."""
+    from email.utils import parsedate_to_datetime
+
+    from django.utils import timezone
+
+    try:
+        moment = parsedate_to_datetime(str(valeur))
+    except (TypeError, ValueError):
+        return valeur
+    if timezone.is_naive(moment):  # "-0000": UTC, zone not said
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return timezone.localtime(moment)
+
+
 def _parse(path: Path):
     with path.open("rb") as fh:
         msg = BytesParser(policy=policy.default).parse(fh)
@@ -47,7 +81,7 @@ def _parse(path: Path):
         "name": path.name,
         "to": msg["To"],
         "subject": msg["Subject"],
-        "date": msg["Date"],
+        "date": _date_courriel(msg["Date"]),
         "body": body.get_content() if body else "",
     }
 

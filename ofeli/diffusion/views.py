@@ -37,10 +37,13 @@ def runs(request):
     statut = request.GET.get("statut", "")
     if statut in DiffusionRun.Statut.values:
         qs = qs.filter(statut=statut)
+    from django.core.paginator import Paginator
+
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "diffusion/runs.html",
-        {"runs": qs[:200], "statut": statut, "statuts": DiffusionRun.Statut.choices},
+        {"runs": page, "page": page, "statut": statut, "statuts": DiffusionRun.Statut.choices},
     )
 
 

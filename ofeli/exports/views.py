@@ -45,8 +45,11 @@ def _criteres(query) -> dict:
 
 @of_required(Intent.READ)
 def liste(request):
-    exports = organisme_scope(request, Export.objects.select_related("organisme", "user"))[:50]
-    return render(request, "exports/liste.html", {"exports": exports, "formats": Export.Format.choices})
+    from django.core.paginator import Paginator
+
+    exports = organisme_scope(request, Export.objects.select_related("organisme", "user"))
+    page = Paginator(exports, 25).get_page(request.GET.get("page"))
+    return render(request, "exports/liste.html", {"exports": page, "page": page, "formats": Export.Format.choices})
 
 
 def _nom(format: str) -> str:
