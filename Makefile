@@ -10,12 +10,13 @@ PYTEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run serve test test-sqlite test-pg browser lint format checks migrate demo bench lock clean
+.PHONY: help install run serve test test-sqlite test-pg browser lint format checks migrate demo bench lock clean tour
 
 help:
 	@echo "make run    — install, migrate, load demo data, start the web app and its worker"
 	@echo "make test   — the whole test suite on SQLite"
 	@echo "make test-pg, make lint, make checks, make bench, make lock"
+	@echo "make tour   — regenerates the screenshots of the guided tour (docs/tour/)"
 
 $(VENV)/.installed: requirements/base.txt requirements/dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "OFeli needs Python >= 3.11"'
@@ -73,6 +74,9 @@ checks: install
 
 bench: install
 	bash bench/run
+
+tour: install browser
+	bash scripts/tour
 
 lock: $(VENV)/.installed
 	cd requirements && ../$(VENV)/bin/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links base.in -o base.txt

@@ -67,7 +67,7 @@ def test_search_by_keyword_and_commune_then_open_a_formation(page, axe_check, sc
     assert page.get_by_role("heading", name="1 formation").is_visible()
     assert page.get_by_role("link", name="Soudeur MIG").count() == 0
     axe_check(page, context_label="résultats publics")
-    screenshot(page, "resultats")
+    screenshot(page, "resultats", tour="public-01-recherche")
 
     lien = page.get_by_role("link", name="Soudeur TIG")
     lien.focus()
@@ -80,7 +80,8 @@ def test_search_by_keyword_and_commune_then_open_a_formation(page, axe_check, sc
     derniere_section = page.locator("article.public-fiche > section").last
     assert derniere_section.get_attribute("id") == "numeros-carif"
     assert derniere_section.locator("[data-numero-session]").inner_text() == session.numero
-    screenshot(page, "fiche")
+    derniere_section.scroll_into_view_if_needed()
+    screenshot(page, "fiche", tour="public-02-fiche-formation")
 
     # On a phone: no horizontal scroll, the Carif number still readable.
     page.set_viewport_size({"width": 375, "height": 740})
