@@ -30,7 +30,9 @@ def runs(request):
         for pk in ids:
             transaction.on_commit(lambda pk=pk: diffuser_partenaire_task(pk, nuit, request.user.pk))
         messages.success(
-            request, f"Diffusion de la nuit lancée en arrière-plan pour {len(ids)} partenaire(s) : rechargez la page."
+            request,
+            f"Diffusion de la nuit lancée en arrière-plan pour {len(ids)} partenaire{'s' if len(ids) > 1 else ''} : "
+            "rechargez la page.",
         )
         return redirect("diffusion:runs")
     qs = DiffusionRun.objects.select_related("partenaire")

@@ -216,6 +216,19 @@ def fil_marquer_lu(*, fil, user) -> None:
 # --- reads -----------------------------------------------------------------------------------
 
 
+def notifications_formation_marquer_lues(*, user, formation) -> int:
+    """The user has seen where a formation's validation stands: its workflow notices are read."""
+    types = [
+        TypeNotification.VALIDATION,
+        TypeNotification.COMPLEMENT,
+        TypeNotification.COMPLEMENT_ANNULE,
+        TypeNotification.REFUS,
+    ]
+    return Notification.objects.filter(user=user, formation=formation, type__in=types, lue_at__isnull=True).update(
+        lue_at=timezone.now()
+    )
+
+
 def fils_visibles(user, organisme=None):
     """Threads a user may see: all for staff (optionally one organisme), else those of `organisme`.
 

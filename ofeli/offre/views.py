@@ -17,7 +17,14 @@ from ofeli.validation import workflow
 from . import rules, services
 from .forms import DuplicationForm, FormationForm, SessionForm
 from .gate import SaisieRefusee, get_formation_for, get_piece_jointe_for, get_session_for
-from .models import SOURCES_SAISIE_LIBRE, SOURCES_SESSIONS_SEULEMENT, Etat, Formation, Session
+from .models import (
+    SOURCES_SAISIE_LIBRE,
+    SOURCES_SESSIONS_SEULEMENT,
+    Etat,
+    Formation,
+    ModalitesEnseignement,
+    Session,
+)
 
 
 def refus_lisible(view):
@@ -107,11 +114,12 @@ def _lignes_sessions(formation):
         lieux = list(session.action.lieux.all())
         lieu = lieux[0] if lieux else None
         formateur = session.action.organisme_formateur
+        a_distance = lieu is None and session.action.modalites_enseignement == ModalitesEnseignement.A_DISTANCE
         lignes.append(
             {
                 "session": session,
-                "departement": lieu.departement if lieu else formation.organisme.departement,
-                "ville": lieu.ville if lieu else formation.organisme.ville,
+                "departement": "" if a_distance else (lieu.departement if lieu else formation.organisme.departement),
+                "ville": "À distance" if a_distance else (lieu.ville if lieu else formation.organisme.ville),
                 "formateur": formateur.raison_sociale if formateur else str(formation.organisme),
             }
         )

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from ofeli.core.permissions import staff_required
+from ofeli.messagerie.services import notifications_formation_marquer_lues
 from ofeli.offre.models import Etat, Formation, Session
 from ofeli.organismes.gate import Intent, of_required, organisme_scope
 from ofeli.organismes.models import Organisme
@@ -251,6 +252,7 @@ def suivi(request, pk):
     sessions = Session.objects.filter(action__formation=formation).select_related("action").order_by("debut", "id")
     demandes = DemandeComplement.objects.filter(formation=formation).select_related("session")
     contact = request.contact
+    notifications_formation_marquer_lues(user=request.user, formation=formation)
     return render(
         request,
         "validation/suivi.html",

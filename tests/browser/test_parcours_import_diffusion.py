@@ -86,7 +86,7 @@ def test_import_a_file_validate_it_and_run_the_diffusion(connecter, axe_check, s
     expect(equipe.get_by_text("Aucun flux pour le moment.")).to_be_visible()
     axe_check(equipe, context_label="diffusion (vide)")
     equipe.get_by_role("button", name="Lancer la diffusion de la nuit maintenant").click()
-    expect(equipe.get_by_text("Diffusion de la nuit lancée en arrière-plan pour 1 partenaire(s)")).to_be_visible()
+    expect(equipe.get_by_text("Diffusion de la nuit lancée en arrière-plan pour 1 partenaire :")).to_be_visible()
     ligne = equipe.get_by_role("row", name="Portail emploi du Cher").first
     expect(ligne).to_be_visible()
     axe_check(equipe, context_label="diffusion lancée")

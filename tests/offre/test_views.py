@@ -191,6 +191,19 @@ class TestFormationForm:
         assert "Date de dernière mise à jour" in html
         assert formation.updated_at.astimezone().strftime("%d/%m/%Y") in html
 
+    def test_une_session_entierement_a_distance_sans_lieu_affiche_a_distance(self, client_saisisseur, saisisseur):
+        formation = FormationFactory(organisme=saisisseur.organisme)
+        SessionFactory(action__formation=formation, action__modalites_enseignement=2)
+        html = client_saisisseur.get(reverse("offre:formation_detail", args=[formation.pk])).content.decode()
+        assert "<td>À distance</td>" in html
+        assert f"<td>{saisisseur.organisme.ville}</td>" not in html
+
+    def test_une_session_sans_lieu_en_presentiel_affiche_la_ville_de_l_organisme(self, client_saisisseur, saisisseur):
+        formation = FormationFactory(organisme=saisisseur.organisme)
+        SessionFactory(action__formation=formation, action__modalites_enseignement=0)
+        html = client_saisisseur.get(reverse("offre:formation_detail", args=[formation.pk])).content.decode()
+        assert f"<td>{saisisseur.organisme.ville}</td>" in html
+
 
 class TestSupprimerMaDemande:
     def test_demande_jamais_soumise(self, client_saisisseur, saisisseur):

@@ -198,6 +198,23 @@ def test_of_follow_up_page_and_corrections(client, staff_user, organisme, saisis
     assert "48 heures ouvrées" in response.content.decode()
 
 
+def test_opening_the_follow_up_page_reads_the_notices_of_that_formation(
+    client, staff_user, organisme, saisisseur, django_capture_on_commit_callbacks
+):
+    from ofeli.messagerie.models import Notification, TypeNotification
+
+    formation = _soumise(organisme)
+    autre = _soumise(organisme)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.formation_demander_complement(formation=formation, user=staff_user, message="Le prix ?")
+        workflow.formation_demander_complement(formation=autre, user=staff_user, message="Les dates ?")
+    notices = Notification.objects.filter(user=saisisseur.user, type=TypeNotification.COMPLEMENT)
+    assert notices.filter(lue_at__isnull=True).count() == 2
+    client.force_login(saisisseur.user)
+    client.get(reverse("validation:suivi", args=[formation.pk]))
+    assert list(notices.filter(lue_at__isnull=True).values_list("formation", flat=True)) == [autre.pk]
+
+
 def test_of_cannot_see_another_organisme(client, organisme):
     formation = _soumise(OrganismeFactory())
     contact = ContactFactory(organisme=organisme, peut_saisir=True)

@@ -8,6 +8,12 @@ def is_checkbox(field):
     return isinstance(field.field.widget, forms.CheckboxInput)
 
 
+@register.filter
+def is_group(field):
+    """Radio buttons and multiple checkboxes: a group, named by a fieldset's legend (RGAA 11.5)."""
+    return isinstance(field.field.widget, (forms.RadioSelect, forms.CheckboxSelectMultiple))
+
+
 @register.simple_tag
 def render_field(field):
     """Render a bound field with Bootstrap classes and its help/error ids in aria-describedby."""
