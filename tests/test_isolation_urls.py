@@ -69,7 +69,33 @@ OBJETS_OF_A = {
     "session_id": lambda w: w.session.pk,
     "export_id": lambda w: _export_de_a(w),
     "formation_pk": lambda w: w.formation.pk,
+    "campagne_id": lambda w: _campagne_de_a(w),
 }
+
+
+def _campagne_de_a(w):
+    """An open campaign in which OF A takes part (another OF's contact must get a 404), created on first use."""
+    if "campagne" not in w.__dict__:
+        from django.utils import timezone
+
+        from ofeli.campagnes.models import Campagne, Participation
+
+        campagne = Campagne.objects.create(
+            type_offre="apprentissage", debut=timezone.localdate(), fin=timezone.localdate(), ouverte_at=timezone.now()
+        )
+        Participation.objects.create(campagne=campagne, organisme=w.organisme)
+        w.__dict__["campagne"] = campagne.pk
+    return w.__dict__["campagne"]
+
+
+def _import_tableur_de_a(w):
+    """A spreadsheet import of OF A, checked and waiting for confirmation."""
+    from ofeli.tableur.models import ImportTableur
+
+    return ImportTableur.objects.create(
+        organisme=w.organisme, nom_fichier="a.xlsx", sha256="0" * 64, fichier="tableur/a.xlsx", statut="verifie"
+    ).pk
+
 
 # Routes whose kwarg name alone does not say the object (a bare "pk"): route-name prefix -> kwargs.
 # The longest matching prefix wins; OBJETS_OF_A is used for the other kwargs.
@@ -80,6 +106,7 @@ OBJETS_PAR_ROUTE = {
     "validation:suivi": {"pk": lambda w: w.formation.pk},
     "validation:corrections_effectuees": {"pk": lambda w: w.demande_complement().pk},
     "diffusion:import_": {"pk": lambda w: _import_run()},
+    "tableur:": {"pk": lambda w: _import_tableur_de_a(w)},
 }
 
 

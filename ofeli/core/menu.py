@@ -10,6 +10,7 @@ OF_MENU = [
     ("Organisme", "organismes:fiche"),
     ("Contacts", "organismes:contacts"),
     ("Formations", "recherche:formations"),
+    ("Importer un tableur", "tableur:accueil", "saisir"),
     ("Messagerie", "messagerie:fils"),
     ("Exports", "exports:liste"),
     ("Aide", "core:aide"),
@@ -37,7 +38,9 @@ def menu_for(request):
         return []
     entries = STAFF_MENU if user.is_staff else OF_MENU
     items = []
-    for label, name in entries:
+    for label, name, *droit in entries:
+        if droit and not _peut(request, droit[0]):
+            continue
         try:
             url = reverse(name)
         except NoReverseMatch:
@@ -57,6 +60,14 @@ def menu_for(request):
     if matches:
         max(matches, key=lambda m: m[0])[1]["active"] = True
     return items
+
+
+def _peut(request, droit: str) -> bool:
+    """An entry for contacts with a right ("saisir") is hidden from the others (the page would refuse them)."""
+    from ofeli.organismes.gate import Intent, contact_allows, current_contact
+
+    contact = current_contact(request)
+    return contact is not None and contact_allows(contact, Intent.SAISIR if droit == "saisir" else Intent.GERER)
 
 
 def _badge(request) -> int:

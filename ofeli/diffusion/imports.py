@@ -5,7 +5,13 @@ call them.
 How a file goes in:
 
 1. `import_creer` records an ImportRun (file, source, sha256, who).
-2. `import_executer` validates the whole file against the LHEO XSD (ofeli.lheo.validate.valider_lheo): a file
+2. `import_executer` first claims the source: one import at a time per source (a partial unique constraint on
+   the runs "En cours" of a source, safe on PostgreSQL and SQLite); a second one is refused with a French message
+   and can be run again once the first is over. A run silent for IMPORT_INACTIF is taken as dead and released.
+   An Excel file (the export's layout, ofeli.exports.excel: sheets "Formations" and "Actions et sessions",
+   matched by the "Identifiant dans la source" columns) is read row by row into the same FormationData as LHEO;
+   an unreadable row rejects its formation with the sheet, row and reason. An LHEO file
+   is validated against the XSD (ofeli.lheo.validate.valider_lheo) (ofeli.lheo.validate.valider_lheo): a file
    that is not XML, declares a DOCTYPE or is not in an LHEO namespace stops there, nothing is written. Schema
    errors are tied to the formation whose lines they fall in: that formation is rejected with the error and its
    line, the others go in.
@@ -41,20 +47,33 @@ a valid SIRET (or a known NDA), at least one session, known start and end dates.
 """
 
 import dataclasses
+import datetime
 import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 from lxml import etree
 
 from ofeli.core.identifiants import normaliser_nda, normaliser_siret
+from ofeli.exports import excel
 from ofeli.lheo import NAMESPACES, LheoError
-from ofeli.lheo.reader import AdresseData, FormationData, formation_from_element
+from ofeli.lheo.reader import (
+    ActionData,
+    AdresseData,
+    CodeData,
+    CoordonneesData,
+    DateLheo,
+    FormationData,
+    LieuData,
+    OrganismeData,
+    SessionData,
+    formation_from_element,
+)
 from ofeli.lheo.safe import safe_iterparse
 from ofeli.lheo.validate import valider_lheo
 from ofeli.offre import rules
@@ -97,6 +116,7 @@ DISPOSITIFS = {
 }
 
 TAILLE_LOT = 50  # formations per transaction
+IMPORT_INACTIF = datetime.timedelta(minutes=30)  # a run "En cours" silent this long is dead (killed worker)
 
 
 class Rejet(Exception):
@@ -237,7 +257,10 @@ def import_executer(
     `apres_formation(n)` is called after each formation handled (tests use it to simulate a crash).
     """
     source = SOURCES[run.source]
-    _marquer(run, statut=ImportRun.Statut.EN_COURS, started_at=run.started_at or timezone.now(), message="")
+    refus = _reserver_source(run)
+    if refus:
+        _marquer(run, statut=ImportRun.Statut.ERREUR, message=refus, finished_at=timezone.now())
+        return run
     try:
         if sha256_de(run) != run.sha256:
             _marquer(
@@ -247,6 +270,10 @@ def import_executer(
                 finished_at=timezone.now(),
             )
             return run
+        with ouvrir(run) as handle:
+            classeur = excel.est_un_classeur(handle)
+        if classeur:
+            return _executer_classeur(run, source, taille_lot, apres_formation)
         with ouvrir(run) as handle:
             erreurs = valider_lheo(handle)
         fatales = [e for e in erreurs if not e.original]
@@ -299,6 +326,76 @@ def import_executer(
     return run
 
 
+def _reserver_source(run: ImportRun) -> str:
+    """Marks the run "En cours" if no other run of its source is; else returns the French refusal.
+
+    The database decides (partial unique constraint "un_import_en_cours_par_source"): two workers racing for the
+    same source cannot both pass, on PostgreSQL or SQLite.
+    """
+    maintenant = timezone.now()
+    ImportRun.objects.filter(
+        source=run.source, statut=ImportRun.Statut.EN_COURS, battement__lt=maintenant - IMPORT_INACTIF
+    ).exclude(pk=run.pk).update(
+        statut=ImportRun.Statut.ERREUR,
+        message="Import interrompu (plus aucune activité) : relancez-le, il reprendra après les formations déjà "
+        "enregistrées.",
+        finished_at=maintenant,
+    )
+    try:
+        with transaction.atomic():
+            _marquer(
+                run,
+                statut=ImportRun.Statut.EN_COURS,
+                started_at=run.started_at or maintenant,
+                battement=maintenant,
+                message="",
+            )
+    except IntegrityError:
+        autre = ImportRun.objects.filter(source=run.source, statut=ImportRun.Statut.EN_COURS).exclude(pk=run.pk).first()
+        quand = f", lancé le {timezone.localtime(autre.created_at):%d/%m/%Y à %H:%M}" if autre else ""
+        numero = f" (import n° {autre.pk}{quand})" if autre else ""
+        return (
+            f"Un import de la source « {run.get_source_display()} » est déjà en cours{numero} : un seul import à la "
+            "fois par source. Relancez celui-ci quand l'autre sera terminé."
+        )
+    return ""
+
+
+def _executer_classeur(run, source, taille_lot, apres_formation) -> ImportRun:
+    """The Excel layout: the same batches, checkpoint and archiving as an LHEO file."""
+    try:
+        with ouvrir(run) as handle:
+            total = sum(1 for _ in _elements_classeur(handle))
+    except excel.ClasseurIllisible as exc:
+        _marquer(run, statut=ImportRun.Statut.ERREUR, message=str(exc), finished_at=timezone.now())
+        return run
+    _marquer(run, total=total)
+    vues_formations: set[str] = set()
+    vues_sessions: dict[str, set[str]] = {}
+    lot: list[tuple[int, _Element, list]] = []
+    position = 0
+    with ouvrir(run) as handle:
+        for element in _elements_classeur(handle):
+            position += 1
+            if element.numero:
+                vues_formations.add(element.numero)
+                if element.donnees is not None:
+                    vues_sessions[element.numero] = _numeros_sessions(element.donnees)
+            if position <= run.checkpoint:
+                continue
+            lot.append((position, element, []))
+            if len(lot) >= taille_lot:
+                _ecrire_lot(run, source, lot, apres_formation)
+                lot = []
+        if lot:
+            _ecrire_lot(run, source, lot, apres_formation)
+    _marquer(run, total=position)
+    if run.complet:
+        _archiver_absents(run, source, vues_formations, vues_sessions)
+    _marquer(run, statut=ImportRun.Statut.TERMINE, finished_at=timezone.now())
+    return run
+
+
 def _ecrire_lot(run, source, lot, apres_formation):
     with transaction.atomic():
         compteurs = {"crees": 0, "mises_a_jour": 0, "inchangees": 0, "rejetees": 0}
@@ -331,7 +428,7 @@ def _ecrire_lot(run, source, lot, apres_formation):
         ImportRejet.objects.bulk_create(rejets)
         derniere = lot[-1][0]
         champs = {name: getattr(run, name) + value for name, value in compteurs.items()}
-        _marquer(run, checkpoint=derniere, traitees=derniere, **champs)
+        _marquer(run, checkpoint=derniere, traitees=derniere, battement=timezone.now(), **champs)
 
 
 def _numeros_sessions(donnees: FormationData) -> set[str]:
@@ -702,3 +799,177 @@ def _session_importer(session: Session, data, action: Action, organisme) -> bool
         },
     }
     return _enregistrer(session, valeurs, {})
+
+
+# --- the Excel layout (ofeli.exports.excel) ------------------------------------------------------------------
+
+
+def _feuille(classeur, nom):
+    for feuille in classeur.worksheets:
+        if excel.normaliser_entete(feuille.title) == excel.normaliser_entete(nom):
+            return feuille
+    raise excel.ClasseurIllisible(
+        f"Le classeur n'a pas de feuille « {nom} » : utilisez le modèle de l'export Excel d'OFeli "
+        f"(feuilles « {excel.FEUILLE_FORMATIONS} » et « {excel.FEUILLE_SESSIONS} »)."
+    )
+
+
+def _date_lheo(valeur, fin=False) -> DateLheo | None:
+    jour = excel.lire_date(valeur)
+    return DateLheo(f"{jour:%Y%m%d}", jour, "jour") if jour else None
+
+
+def _adresse_texte(texte: str) -> AdresseData | None:
+    """ "Dénomination, 10 rue X, 45000 Orléans" (how the export writes a place) -> an address."""
+    parties = [p.strip() for p in texte.split(",") if p.strip()]
+    if len(parties) < 2:
+        return None
+    codepostal, _, ville = parties[-1].partition(" ")
+    if not (len(codepostal) == 5 and codepostal.isdigit() and ville.strip()):
+        return None
+    denomination = parties[0] if len(parties) > 2 else ""
+    return AdresseData(denomination=denomination, lignes=[parties[-2]], codepostal=codepostal, ville=ville.strip())
+
+
+def _certifications_codes(codes: list[str]) -> list[dict[str, str]]:
+    return [{"RS" if code.startswith("RS") else "RNCP": code} for code in codes]
+
+
+_ERREUR_CELLULE = "feuille « {feuille} », ligne {ligne}, colonne « {colonne} » : {motif}"
+
+
+def _convertir(feuille, ligne, valeurs, champ, conversion, entetes):
+    try:
+        return conversion(valeurs.get(champ))
+    except ValueError as exc:
+        raise LheoError(
+            _ERREUR_CELLULE.format(feuille=feuille, ligne=ligne, colonne=entetes.get(champ, champ), motif=exc),
+            line=ligne,
+        ) from None
+
+
+def _formation_de_ligne(ligne: int, v: dict, entetes: dict) -> FormationData:
+    def lire(champ, conversion=excel.lire_texte):
+        return _convertir(excel.FEUILLE_FORMATIONS, ligne, v, champ, conversion, entetes)
+
+    certifiante = lire("certifiante", excel.lire_oui_non)
+    return FormationData(
+        numero=lire("source_ref"),
+        version="xlsx",
+        intitule=lire("intitule"),
+        objectif=lire("objectif"),
+        resultats_attendus=lire("resultats_attendus"),
+        contenu=lire("contenu"),
+        certifiante=bool(certifiante),
+        certifications=_certifications_codes(lire("certifications", excel.lire_codes)),
+        formacodes=[CodeData(code) for code in lire("formacodes", excel.lire_codes)],
+        nsf=lire("nsf", excel.lire_codes),
+        romes=[CodeData(code) for code in lire("romes", excel.lire_codes)],
+        parcours=lire("parcours", lambda x: excel.lire_choix(x, Parcours)),
+        niveau_entree=lire("niveau_entree", lambda x: excel.lire_choix(x, Niveau)),
+        niveau_sortie=lire("niveau_sortie", lambda x: excel.lire_choix(x, Niveau)),
+        objectif_general=lire("objectif_general", lambda x: excel.lire_choix(x, ObjectifGeneral)),
+        url=[u for u in [lire("url")] if u],
+        organisme=OrganismeData(siret=lire("siret"), nda=lire("nda"), raison_sociale=lire("organisme")),
+        ligne=ligne,
+    )
+
+
+def _session_de_ligne(ligne: int, v: dict, entetes: dict) -> tuple[ActionData, SessionData]:
+    def lire(champ, conversion=excel.lire_texte):
+        return _convertir(excel.FEUILLE_SESSIONS, ligne, v, champ, conversion, entetes)
+
+    lieux = []
+    for texte in lire("lieux").split(excel.SEPARATEUR_LIEUX.strip()):
+        adresse = _adresse_texte(texte)
+        if adresse is not None:
+            lieux.append(LieuData(coordonnees=CoordonneesData(adresse=adresse)))
+    action = ActionData(
+        numero=lire("action_source_ref"),
+        rythme=lire("rythme"),
+        publics_vises=[CodeData(code) for code in lire("public_vise", excel.lire_codes)],
+        modalites_enseignement=lire("modalites_enseignement", lambda x: excel.lire_choix(x, ModalitesEnseignement)),
+        entree_sortie_permanente=bool(lire("entree_sortie_permanente", excel.lire_oui_non)),
+        lieux=lieux,
+        prix_total_ttc=lire("prix_total_ttc", excel.lire_decimal),
+        prix_horaire_ttc=lire("prix_horaire_ttc", excel.lire_decimal),
+        nombre_heures_total=lire("nombre_heures_total", excel.lire_entier),
+        nombre_heures_centre=lire("nombre_heures_centre", excel.lire_entier),
+        nombre_heures_entreprise=lire("nombre_heures_entreprise", excel.lire_entier),
+        ligne=ligne,
+    )
+    session = SessionData(
+        numero=lire("session_source_ref"),
+        debut=lire("debut", _date_lheo),
+        fin=lire("fin", _date_lheo),
+        inscription_debut=lire("inscription_debut", _date_lheo),
+        inscription_fin=lire("inscription_fin", _date_lheo),
+        etat_recrutement=lire("etat_recrutement", lambda x: excel.lire_choix(x, EtatRecrutement)),
+        url=[u for u in [lire("url")] if u],
+        ligne=ligne,
+    )
+    return action, session
+
+
+def _elements_classeur(handle) -> Iterator[_Element]:
+    """The formations of a workbook in the export's layout, each with its actions and sessions.
+
+    Formations are matched to their sessions by "Identifiant source de la formation"; sessions that share an
+    "Identifiant source de l'action" belong to one action. Rows are streamed (read-only mode); the sessions
+    are grouped by formation in memory (ids and row numbers, then rows of one formation at a time would need
+    a second pass: the rows are small).
+    """
+    classeur = excel.ouvrir_classeur(handle)
+    try:
+        formations_feuille = _feuille(classeur, excel.FEUILLE_FORMATIONS)
+        sessions_feuille = _feuille(classeur, excel.FEUILLE_SESSIONS)
+        entetes_f = excel.entetes(formations_feuille)
+        entetes_s = excel.entetes(sessions_feuille)
+        correspondance_f = excel.correspondance_par_entetes(entetes_f, excel.COLONNES_FORMATIONS)
+        correspondance_s = excel.correspondance_par_entetes(entetes_s, excel.COLONNES_SESSIONS)
+        noms_f = {champ: entetes_f[i] for i, champ in correspondance_f.items()}
+        noms_s = {champ: entetes_s[i] for i, champ in correspondance_s.items()}
+        if "source_ref" not in correspondance_f.values() or "formation_source_ref" not in correspondance_s.values():
+            raise excel.ClasseurIllisible(
+                "Colonnes « Identifiant dans la source » (feuille Formations) et « Identifiant source de la "
+                "formation » (feuille Actions et sessions) obligatoires : elles relient les lignes entre elles."
+            )
+        sessions: dict[str, list] = {}
+        for ligne, valeurs in excel.lignes(sessions_feuille, correspondance_s):
+            cle = excel.lire_texte(valeurs.get("formation_source_ref"))
+            sessions.setdefault(cle, []).append((ligne, valeurs))
+        vues = set()
+        for ligne, valeurs in excel.lignes(formations_feuille, correspondance_f):
+            numero = excel.lire_texte(valeurs.get("source_ref"))
+            if numero and numero in vues:
+                yield _Element(numero, ligne, None, LheoError(f"identifiant « {numero} » en double", line=ligne))
+                continue
+            vues.add(numero)
+            try:
+                donnees = _formation_de_ligne(ligne, valeurs, noms_f)
+                actions: dict[str, ActionData] = {}
+                for ligne_s, valeurs_s in sessions.pop(numero, []) if numero else []:
+                    action, session = _session_de_ligne(ligne_s, valeurs_s, noms_s)
+                    cle = action.numero or f"#ligne{ligne_s}"
+                    if cle not in actions:
+                        actions[cle] = action
+                        donnees.actions.append(action)
+                    actions[cle].sessions.append(session)
+            except LheoError as exc:
+                yield _Element(numero, ligne, None, exc)
+                continue
+            yield _Element(numero, ligne, donnees, None)
+        for numero, orphelines in sessions.items():
+            premiere = orphelines[0][0]
+            yield _Element(
+                numero,
+                premiere,
+                None,
+                LheoError(
+                    f"feuille « {excel.FEUILLE_SESSIONS} », ligne {premiere} : la formation « {numero or '(vide)'} » "
+                    f"n'est pas dans la feuille « {excel.FEUILLE_FORMATIONS} »",
+                    line=premiere,
+                ),
+            )
+    finally:
+        classeur.close()

@@ -1,6 +1,7 @@
 """Imports of offer entered elsewhere (EOS, France Travail, the GIP's collections) and the link checker.
 
-- `ImportRun`: one run of one file for one source, with its status, counts and checkpoint (the number of
+- `ImportRun`: one run of one file (LHEO XML or the export's Excel layout) for one source, at most one
+  "En cours" per source, with its status, counts and checkpoint (the number of
   formations already committed, so a re-run after a crash resumes after them). `ImportRejet`: one record of
   the file that could not be imported, with its identifier, its line and the reason in French.
 - `LienVerifie`: one website URL (of an organisme, a formation, an action or a session) as the link checker
@@ -53,9 +54,18 @@ class ImportRun(models.Model):
     created_at = models.DateTimeField("lancé le", auto_now_add=True)
     started_at = models.DateTimeField("commencé le", null=True, blank=True)
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+    battement = models.DateTimeField(
+        "dernière activité", null=True, blank=True, help_text="mis à jour à chaque lot : un import muet est arrêté"
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One import at a time per source: the database refuses a second run "En cours" of the same source.
+            models.UniqueConstraint(
+                fields=["source"], condition=models.Q(statut="en_cours"), name="un_import_en_cours_par_source"
+            )
+        ]
         verbose_name = "import d'offre"
         verbose_name_plural = "imports d'offre"
 

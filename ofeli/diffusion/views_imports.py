@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from ofeli.core.permissions import staff_required
+from ofeli.exports import excel
 from ofeli.organismes.gate import Intent, of_required
 
 from . import imports, liens
@@ -20,9 +21,15 @@ TAILLE_MAX = 200 * 1024 * 1024  # 200 Mo
 
 class ImportForm(forms.Form):
     fichier = forms.FileField(
-        label="Fichier LHEO (XML)",
-        help_text="Fichier LHEO 2.2 ou 2.3 exporté par la source (200 Mo au plus).",
-        widget=forms.ClearableFileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
+        label="Fichier LHEO (XML) ou Excel (.xlsx)",
+        help_text="Fichier LHEO 2.2 ou 2.3 exporté par la source, ou classeur Excel au format de l'export Excel "
+        "d'OFeli (200 Mo au plus).",
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".xml,.xlsx,application/xml,text/xml,"
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
     )
     source = forms.ChoiceField(label="Source", choices=ImportRun.Source.choices)
     complet = forms.BooleanField(
@@ -36,10 +43,21 @@ class ImportForm(forms.Form):
         fichier = self.cleaned_data["fichier"]
         if fichier.size > TAILLE_MAX:
             raise ValidationError("Le fichier dépasse 200 Mo.")
+        if excel.est_un_classeur(fichier):
+            try:
+                excel.ouvrir_classeur(fichier).close()
+            except excel.ClasseurIllisible as exc:
+                raise ValidationError(str(exc)) from None
+            finally:
+                fichier.seek(0)
+            return fichier
         debut = fichier.read(512).lstrip()
         fichier.seek(0)
         if not debut.startswith((b"<", b"\xef\xbb\xbf<")):
-            raise ValidationError("Ce fichier n'est pas un fichier XML : choisissez un fichier LHEO.")
+            raise ValidationError(
+                "Ce fichier n'est ni un fichier XML ni un classeur Excel (.xlsx) : choisissez un fichier LHEO ou un "
+                "classeur au format de l'export Excel d'OFeli."
+            )
         return fichier
 
 

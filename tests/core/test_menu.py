@@ -41,3 +41,16 @@ def test_the_active_entry_is_the_most_specific_one(client):
     formation = FormationFactory(organisme=contact.organisme)
     html = client.get(reverse("offre:formation_detail", args=[formation.pk])).content.decode()
     assert f'href="{reverse("recherche:formations")}" aria-current="page"' in html
+
+
+@pytest.mark.django_db
+def test_entries_for_entering_the_offer_are_shown_only_to_contacts_who_may_enter_it(client):
+    saisie = ContactFactory(peut_saisir=True)
+    lecture = ContactFactory(organisme=saisie.organisme, peut_saisir=False, peut_gerer=False)
+    entree = f'href="{reverse("tableur:accueil")}"'
+    client.force_login(saisie.user)
+    assert entree in client.get(reverse("core:tableau_de_bord")).content.decode()
+    client.force_login(lecture.user)
+    assert entree not in client.get(reverse("core:tableau_de_bord")).content.decode()
+    client.force_login(UserFactory(staff=True))
+    assert entree not in client.get(reverse("core:staff_home")).content.decode()

@@ -93,14 +93,58 @@ def test_an_unfinished_run_polls_and_an_erroneous_one_can_be_resumed(
     assert "Seul un import en erreur" in response.content.decode()
 
 
-def test_a_file_that_is_not_xml_is_refused_by_the_form(client, staff_user):
+def test_a_file_that_is_neither_xml_nor_a_workbook_is_refused_by_the_form(client, staff_user):
     client.force_login(staff_user)
     response = client.post(
         reverse("diffusion:imports"), {"fichier": upload("tableur.xlsx", b"PK\x03\x04..."), "source": "eos"}
     )
     assert response.status_code == 200
-    assert "pas un fichier XML" in response.content.decode()
+    assert "classeur Excel est illisible ou endommagé" in response.content.decode()
+    response = client.post(reverse("diffusion:imports"), {"fichier": upload("notes.txt", b"bonjour"), "source": "eos"})
+    assert "ni un fichier XML ni un classeur Excel" in response.content.decode()
     assert not ImportRun.objects.exists()
+
+
+def test_the_staff_screen_imports_the_excel_layout_in_the_background(
+    client, staff_user, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    from tests.tableur.classeurs import classeur
+
+    data = classeur(
+        [
+            {
+                "Identifiant dans la source": "E1",
+                "Intitulé": "CAP Cuisine",
+                "SIRET": "73282932000074",
+                "Objectif": "o",
+                "Résultats attendus": "r",
+                "Contenu": "c",
+            }
+        ],
+        [
+            {
+                "Identifiant source de la formation": "E1",
+                "Identifiant source de la session": "S1",
+                "Date de début": datetime.date(2026, 9, 1),
+                "Date de fin": datetime.date(2027, 6, 30),
+                "Rythme": "Alternance",
+                "Publics visés (Formacode)": "15084",
+            }
+        ],
+    )
+    client.force_login(staff_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("diffusion:imports"), {"fichier": upload("scolaire.xlsx", data), "source": "scolaire"}
+        )
+    run = ImportRun.objects.get()
+    assert response.url == reverse("diffusion:import_detail", args=[run.pk])
+    run.refresh_from_db()
+    assert (run.statut, run.crees, run.rejetees) == (ImportRun.Statut.TERMINE, 1, 0)
+    formation = Formation.objects.get()
+    assert (formation.source, formation.source_ref, formation.intitule) == (Source.SCOLAIRE, "E1", "CAP Cuisine")
 
 
 def test_imports_are_for_staff_only(client, gestionnaire):

@@ -94,6 +94,6 @@ def test_export_excel_with_the_same_filters(offre, organisme, tmp_path):
     path = tmp_path / "of.xlsx"
     call_command("export_excel", "--organisme", organisme.nda, "--output", str(path), stdout=io.StringIO())
     workbook = openpyxl.load_workbook(path)
-    numeros = sorted(row[0] for row in workbook["Formations"].iter_rows(min_row=2, values_only=True))
+    numeros = sorted(row[1] for row in workbook["Formations"].iter_rows(min_row=2, values_only=True))  # Numéro Carif
     assert numeros == ["1F", "2F", "3F"]
     assert workbook["Actions et sessions"].max_row == 4

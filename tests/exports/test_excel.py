@@ -32,7 +32,7 @@ def test_two_sheets_with_french_headers_and_one_row_per_formation_and_per_sessio
     assert [c.value for c in formations[1]] == [c.entete for c in COLONNES_FORMATIONS]
     assert [c.value for c in sessions[1]] == [c.entete for c in COLONNES_SESSIONS]
     assert formations.max_row == 3 and sessions.max_row == 3
-    intitules = {row[2] for row in formations.iter_rows(min_row=2, values_only=True)}
+    intitules = {row[3] for row in formations.iter_rows(min_row=2, values_only=True)}
     assert intitules == {"Soudure à l'arc", "Sans session"}
 
 
@@ -41,7 +41,12 @@ def test_cells_have_the_right_types_and_dates_are_real_dates(session_a_orleans):
     sessions = _lire(data)["Actions et sessions"]
     headers = [c.value for c in sessions[1]]
     row = {h: c for h, c in zip(headers, sessions[2], strict=True)}
-    assert row["Référence"].value == "308695S"
+    assert row["Numéro Carif de la session"].value == "308695S"
+    # Stable identifiers: a file read back finds each formation, action and session again.
+    assert row["Identifiant OFeli de la session"].value == session_a_orleans.pk
+    assert row["Identifiant OFeli de l'action"].value == session_a_orleans.action_id
+    assert row["Identifiant OFeli de la formation"].value == session_a_orleans.action.formation_id
+    assert row["Numéro Carif de la formation"].value == "900100F"
     assert row["Date de début"].value == datetime.datetime(2026, 1, 5)
     assert row["Date de début"].is_date and row["Date de début"].number_format == "dd/mm/yyyy"
     assert row["Date de fin"].value == datetime.datetime(2026, 3, 31)
@@ -56,6 +61,7 @@ def test_cells_have_the_right_types_and_dates_are_real_dates(session_a_orleans):
     fheaders = [c.value for c in formations[1]]
     frow = {h: c.value for h, c in zip(fheaders, formations[2], strict=True)}
     assert frow["Numéro Carif"] == "900100F"
+    assert frow["Identifiant OFeli"] == session_a_orleans.action.formation_id
     assert frow["Certifiante"] == "Non"
     assert frow["Nombre de sessions"] == 1
     assert isinstance(frow["Créée le"], datetime.datetime)
@@ -65,9 +71,9 @@ def test_texts_that_look_like_formulas_or_numbers_stay_texts(organisme):
     SessionFactory(action__formation__organisme=organisme, action__formation__intitule="=SOMME(A1:A2)", numero="0012")
     data, _ = _ecrire()
     workbook = _lire(data)
-    assert workbook["Formations"]["C2"].value == "=SOMME(A1:A2)"
-    assert workbook["Formations"]["C2"].data_type == "s"
-    assert workbook["Actions et sessions"]["A2"].value == "0012"
+    assert workbook["Formations"]["D2"].value == "=SOMME(A1:A2)"
+    assert workbook["Formations"]["D2"].data_type == "s"
+    assert workbook["Actions et sessions"]["I2"].value == "0012"
 
 
 def test_an_empty_export_has_the_headers_only():

@@ -64,7 +64,7 @@ def test_a_contact_downloads_its_own_formations_in_excel(client, lecteur, offre)
     assert response.status_code == 200
     assert ".xlsx" in response["Content-Disposition"]
     workbook = openpyxl.load_workbook(io.BytesIO(_contenu(response)))
-    numeros = sorted(r[0] for r in workbook["Formations"].iter_rows(min_row=2, values_only=True))
+    numeros = sorted(r[1] for r in workbook["Formations"].iter_rows(min_row=2, values_only=True))  # Numéro Carif
     assert numeros == ["1F", "2F", "3F"]
 
 

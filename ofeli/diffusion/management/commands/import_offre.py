@@ -16,10 +16,13 @@ from ofeli.diffusion.models_imports import ImportRun
 
 
 class Command(BaseCommand):
-    help = "Importe l'offre d'une source (fichier LHEO 2.2 ou 2.3) : EOS, AFC, POEC, apprentissage ou scolaire."
+    help = (
+        "Importe l'offre d'une source (fichier LHEO 2.2 ou 2.3, ou classeur Excel au format de l'export) : "
+        "EOS, AFC, POEC, apprentissage ou scolaire."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("fichier", help="chemin du fichier LHEO")
+        parser.add_argument("fichier", help="chemin du fichier LHEO (.xml) ou Excel (.xlsx)")
         parser.add_argument("--source", required=True, choices=ImportRun.Source.values)
         parser.add_argument(
             "--complet", action="store_true", help="fichier complet : archive ce que la source n'envoie plus"
