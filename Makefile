@@ -10,13 +10,14 @@ PYTEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run serve test test-sqlite test-pg browser lint format checks migrate demo bench lock clean tour
+.PHONY: help install run serve test test-sqlite test-pg browser lint format checks migrate demo bench lock clean tour load faults security
 
 help:
 	@echo "make run    — install, migrate, load demo data, start the web app and its worker"
 	@echo "make test   — the whole test suite on SQLite"
 	@echo "make test-pg, make lint, make checks, make bench, make lock"
 	@echo "make tour   — regenerates the screenshots of the guided tour (docs/tour/)"
+	@echo "make load, make faults — the load test and the fault drills (bench/load, bench/faults; docs/reliability.md)"
 
 $(VENV)/.installed: requirements/base.txt requirements/dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "OFeli needs Python >= 3.11"'
@@ -74,6 +75,12 @@ checks: install
 
 bench: install
 	bash bench/run
+
+load: install
+	bash bench/load/run
+
+faults: install
+	bash bench/faults/run
 
 tour: install browser
 	bash scripts/tour

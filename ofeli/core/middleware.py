@@ -1,4 +1,5 @@
 import logging
+import re
 import time
 import uuid
 
@@ -6,7 +7,10 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 
+from .joblog import kv
+
 SESSION_START_KEY = "_ofeli_login_at"
+_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class SessionLifetimeMiddleware:
@@ -47,25 +51,32 @@ request_logger = logging.getLogger("ofeli.request")
 
 
 class RequestLogMiddleware:
-    """One log line per request: id, method, path, status, duration, user id."""
+    """One log line per request (ofeli.core.joblog.kv): id, method, path, status, duration, user id.
+
+    The id comes from the proxy's X-Request-ID when it is a short token, else is made here; it is sent back in
+    the response's X-Request-ID header so a user's report can be matched to the line.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex[:16]
+        incoming = request.headers.get("X-Request-ID", "")
+        request.request_id = incoming if _ID.fullmatch(incoming) else uuid.uuid4().hex[:16]
         started = time.perf_counter()
         response = self.get_response(request)
         duration_ms = (time.perf_counter() - started) * 1000
-        user_id = request.user.pk if getattr(request, "user", None) and request.user.is_authenticated else "-"
+        user_id = request.user.pk if getattr(request, "user", None) and request.user.is_authenticated else None
         request_logger.info(
-            "request_id=%s method=%s path=%s status=%s duration_ms=%.1f user=%s",
-            request.request_id,
-            request.method,
-            request.path,
-            response.status_code,
-            duration_ms,
-            user_id,
+            kv(
+                event="request",
+                request_id=request.request_id,
+                method=request.method,
+                path=request.path,
+                status=response.status_code,
+                duration_ms=duration_ms,
+                user=user_id,
+            )
         )
         response["X-Request-ID"] = request.request_id
         return response
