@@ -33,8 +33,8 @@ STAFF_MENU = [
 
 
 def menu_for(request):
-    user = request.user
-    if not user.is_authenticated:
+    user = getattr(request, "user", None)  # absent on a page rendered before authentication (400, CSRF failure)
+    if user is None or not user.is_authenticated:
         return []
     entries = STAFF_MENU if user.is_staff else OF_MENU
     items = []

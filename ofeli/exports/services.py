@@ -10,6 +10,7 @@
   progress, LHEO validation against the XSD, the file saved in private storage.
 """
 
+import errno
 import logging
 import os
 import tempfile
@@ -168,6 +169,15 @@ def export_construire(export_id: int) -> Export:
         )
     except ExportVide as exc:
         _mettre_a_jour(export_id, statut=Export.Statut.ECHEC, erreur=str(exc), finished_at=timezone.now())
+    except OSError as exc:
+        logger.exception("Export %s en échec (fichier)", export_id)
+        erreur = (
+            "Espace disque insuffisant sur le serveur : l'export n'a pas pu être écrit. Réessayez plus tard ou "
+            "prévenez l'équipe technique."
+            if exc.errno == errno.ENOSPC
+            else "L'export n'a pas pu être écrit sur le serveur. Réessayez plus tard ou prévenez l'équipe technique."
+        )
+        _mettre_a_jour(export_id, statut=Export.Statut.ECHEC, erreur=erreur, finished_at=timezone.now())
     except Exception as exc:
         logger.exception("Export %s en échec", export_id)
         _mettre_a_jour(

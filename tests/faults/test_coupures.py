@@ -210,6 +210,6 @@ def test_a_full_disk_during_an_export_fails_it_and_offers_no_file(lecteur, stock
     monkeypatch.setattr(export_services, "ecrire", ecrire)
 
     assert export.statut == Export.Statut.ECHEC
-    assert export.erreur.startswith("L'export a échoué")
+    assert export.erreur.startswith("Espace disque insuffisant sur le serveur")
     assert not export.fichier
     assert not list(stockage_prive.rglob("*.*"))  # nothing truncated kept in private storage
