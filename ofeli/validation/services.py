@@ -4,6 +4,7 @@ Writes are in ofeli.validation.workflow.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
@@ -29,16 +30,29 @@ class TypeChangement:
 
 @dataclass
 class Element:
-    """One item of the queue: a pending formation (with its pending sessions) or a pending session alone."""
+    """One item of the queue: a pending formation (with its pending sessions) or a pending session alone.
+
+    The delays are computed on first use: a page of the queue computes them for its 50 items only.
+    """
 
     objet: str  # "formation" or "session"
     obj: Formation | Session
     formation: Formation
     type: str
     soumise_at: object
-    echeance: object
-    heures_restantes: float
-    en_retard: bool
+    maintenant: object
+
+    @cached_property
+    def echeance(self):
+        return delais.echeance(self.soumise_at)
+
+    @cached_property
+    def heures_restantes(self) -> float:
+        return delais.heures_restantes(self.soumise_at, self.maintenant)
+
+    @cached_property
+    def en_retard(self) -> bool:
+        return delais.en_retard(self.soumise_at, self.maintenant)
 
     @property
     def cle(self) -> str:
@@ -114,17 +128,30 @@ def file_elements(
 
 
 def _element(objet, obj, formation, type_, maintenant) -> Element:
-    soumise_at = obj.soumise_at or obj.updated_at
     return Element(
         objet=objet,
         obj=obj,
         formation=formation,
         type=type_,
-        soumise_at=soumise_at,
-        echeance=delais.echeance(soumise_at),
-        heures_restantes=delais.heures_restantes(soumise_at, maintenant),
-        en_retard=delais.en_retard(soumise_at, maintenant),
+        soumise_at=obj.soumise_at or obj.updated_at,
+        maintenant=maintenant,
     )
+
+
+def nombre_en_retard(elements: list[Element]) -> int:
+    """How many items of the queue (oldest first, as file_elements sorts it) are past their deadline.
+
+    Being late is monotonic in the submission date, so a binary search finds the boundary with about
+    log2(n) delay computations instead of n.
+    """
+    bas, haut = 0, len(elements)
+    while bas < haut:
+        milieu = (bas + haut) // 2
+        if elements[milieu].en_retard:
+            bas = milieu + 1
+        else:
+            haut = milieu
+    return bas
 
 
 def journal(formation) -> list[Transition]:

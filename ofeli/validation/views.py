@@ -56,7 +56,7 @@ def file(request):
             "filtre": filtre,
             "page": page,
             "total": len(elements),
-            "en_retard": sum(1 for e in elements if e.en_retard),
+            "en_retard": services.nombre_en_retard(elements),
             "resultats": resultats,
             "query": query.urlencode(),
         },
