@@ -4,23 +4,14 @@ The reminders run each day at 07:00 Europe/Paris (whatever the worker's clock se
 ofeli.campagnes.rappels make sure an OF gets at most one digest a week.
 """
 
-import datetime
-import zoneinfo
-
-from django.conf import settings
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+from ofeli.core.horaires import chaque_jour_a
+
 HEURE_RAPPELS = 7
 
 
-def a_sept_heures_paris(dt: datetime.datetime) -> bool:
-    """Huey's schedule check: True at 07:00 in Paris (dt is naive UTC, or local time when HUEY utc=False)."""
-    if dt.tzinfo is None:
-        utc = getattr(settings, "HUEY", {}).get("utc", True)
-        dt = dt.replace(tzinfo=datetime.UTC) if utc else dt.replace(tzinfo=PARIS)
-    paris = dt.astimezone(PARIS)
-    return paris.hour == HEURE_RAPPELS and paris.minute == 0
+a_sept_heures_paris = chaque_jour_a(HEURE_RAPPELS)
 
 
 @db_periodic_task(a_sept_heures_paris)

@@ -5,25 +5,18 @@ is a function of the time Huey passes, converted to Paris time.
 """
 
 import datetime
-import zoneinfo
 
-from django.conf import settings
 from huey.contrib.djhuey import db_periodic_task, db_task
+
+from ofeli.core.horaires import PARIS, chaque_jour_a
 
 from .feeds import diffuser_partenaire
 from .models import Partenaire
 
-PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 HEURE_DIFFUSION = 2
 
 
-def a_deux_heures_paris(dt: datetime.datetime) -> bool:
-    """Huey's schedule check: True at 02:00 in Paris (dt is naive UTC, or local time when HUEY utc=False)."""
-    if dt.tzinfo is None:
-        utc = getattr(settings, "HUEY", {}).get("utc", True)
-        dt = dt.replace(tzinfo=datetime.UTC) if utc else dt.replace(tzinfo=PARIS)
-    paris = dt.astimezone(PARIS)
-    return paris.hour == HEURE_DIFFUSION and paris.minute == 0
+a_deux_heures_paris = chaque_jour_a(HEURE_DIFFUSION)
 
 
 @db_task(retries=3, retry_delay=600)

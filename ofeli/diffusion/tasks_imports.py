@@ -3,8 +3,9 @@
 Huey discovers `tasks` modules only: ofeli/diffusion/tasks.py imports this module.
 """
 
-from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
+
+from ofeli.core.horaires import chaque_jour_a
 
 from . import imports, liens
 from .models_imports import ImportRun
@@ -19,6 +20,6 @@ def import_offre_tache(run_id: int):
     imports.import_executer(run=run)
 
 
-@db_periodic_task(crontab(hour="3", minute="30"))
+@db_periodic_task(chaque_jour_a(3, 30))  # 03:30 in Paris, after the diffusion
 def verifier_liens_nuit():
     liens.verifier_liens()

@@ -37,3 +37,15 @@ def test_health_reports_an_unreachable_redis_without_raising(client, settings):
     response = client.get("/sante/")
     assert response.status_code == 503
     assert response.json()["redis"] == {"ok": False, "detail": "ConnectionError"}
+
+
+def test_a_daily_schedule_runs_at_paris_time_all_year():
+    import datetime
+
+    from ofeli.core.horaires import chaque_jour_a
+
+    a_trois_heures_trente = chaque_jour_a(3, 30)
+    assert a_trois_heures_trente(datetime.datetime(2026, 1, 15, 2, 30))  # naive UTC, winter: UTC+1
+    assert a_trois_heures_trente(datetime.datetime(2026, 7, 15, 1, 30))  # summer: UTC+2
+    assert not a_trois_heures_trente(datetime.datetime(2026, 1, 15, 3, 30))
+    assert not a_trois_heures_trente(datetime.datetime(2026, 1, 15, 2, 31))
