@@ -17,6 +17,7 @@ help:
 	@echo "make test   — the whole test suite on SQLite"
 	@echo "make test-pg, make lint, make checks, make bench, make lock"
 	@echo "make tour   — regenerates the screenshots of the guided tour (docs/tour/)"
+	@echo "make security — bandit and pip-audit (pip-audit needs access to PyPI's advisory database)"
 	@echo "make load, make faults — the load test and the fault drills (bench/load, bench/faults; docs/reliability.md)"
 
 $(VENV)/.installed: requirements/base.txt requirements/dev.txt
@@ -75,6 +76,9 @@ checks: install
 
 bench: install
 	bash bench/run
+
+security: install
+	bash scripts/security-audit
 
 load: install
 	bash bench/load/run

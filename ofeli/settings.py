@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "ofeli.accounts.otp.StaffSecondFactorMiddleware",
     "ofeli.core.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -271,6 +273,13 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Security -----------------------------------------------------------------------------
+# Second factor (TOTP, django-otp) for the équipe offre and superusers (docs/security.md): always on in
+# production, whatever the environment says; in development OFELI_STAFF_2FA=1 turns it on (off by default so
+# the demo staff login of `make run` works); off under the test runner (tests turn it on with override_settings).
+OFELI_STAFF_2FA = PRODUCTION or (not TESTING and env_bool("OFELI_STAFF_2FA", default=False))
+OTP_TOTP_ISSUER = "OFeli"
+OTP_TOTP_THROTTLE_FACTOR = 1  # wrong codes: wait 1, 2, 4, 8... seconds per device (django-otp)
+OTP_STATIC_THROTTLE_FACTOR = 1
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -313,5 +322,6 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         "django.server": {"level": "WARNING"},
         "ofeli.request": {"level": "INFO" if not TESTING else "WARNING"},
+        "ofeli.jobs": {"level": "INFO"},  # job start/end lines (ofeli.core.joblog), whatever LOG_LEVEL says
     },
 }

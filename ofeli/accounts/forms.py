@@ -64,7 +64,7 @@ class LoginForm(auth_forms.AuthenticationForm):
 class OfeliSetPasswordForm(auth_forms.SetPasswordForm):
     """Choose a password (activation, reset): the policy's messages go under the first field."""
 
-    error_messages = {"password_mismatch": "Les deux mots de passe ne sont pas identiques."}
+    error_messages = {"password_mismatch": "Les deux mots de passe ne sont pas identiques."}  # nosec B105  # a message
     new_password1, new_password2 = new_password_fields()
 
     def clean(self):
@@ -93,8 +93,8 @@ class ActivationForm(OfeliSetPasswordForm):
 
 class OfeliPasswordChangeForm(auth_forms.PasswordChangeForm):
     error_messages = {
-        "password_mismatch": "Les deux mots de passe ne sont pas identiques.",
-        "password_incorrect": "Votre mot de passe actuel est incorrect : saisissez-le à nouveau.",
+        "password_mismatch": "Les deux mots de passe ne sont pas identiques.",  # nosec B105  # a message
+        "password_incorrect": "Votre mot de passe actuel est incorrect : saisissez-le à nouveau.",  # nosec B105
     }
     old_password = forms.CharField(
         label="Mot de passe actuel",

@@ -53,7 +53,8 @@ class Etat:
 
 
 def normaliser_identifiant(username: str | None) -> str:
-    return (username or "").strip().lower()
+    # NUL is never part of an e-mail, and PostgreSQL refuses it even in a lookup.
+    return (username or "").replace("\x00", "").strip().lower()
 
 
 def etat(username: str | None, *, now: datetime | None = None) -> Etat:

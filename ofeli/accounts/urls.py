@@ -5,7 +5,7 @@ from django.urls import path
 
 from ofeli.organismes.gate import authenticated, public
 
-from . import views
+from . import views, views_otp
 
 app_name = "accounts"
 
@@ -41,4 +41,15 @@ urlpatterns = [
     path("demandes/<int:pk>/refuser/", views.demande_refuser, name="demande_refuser"),
     path("activations/", views.activations, name="activations"),
     path("activations/<int:user_id>/nouvelle-cle/", views.cle_renvoyer, name="cle_renvoyer"),
+    # Double authentification (équipe offre): views_otp.py, enforced by otp.StaffSecondFactorMiddleware
+    path("double-authentification/", views_otp.appareils, name="otp_appareils"),
+    path("double-authentification/code/", views_otp.verifier, name="otp_verifier"),
+    path("double-authentification/inscrire/", views_otp.inscrire, name="otp_inscrire"),
+    path("double-authentification/codes-de-secours/", views_otp.codes_secours, name="otp_codes_secours"),
+    path("double-authentification/codes-de-secours/generer/", views_otp.codes_generer, name="otp_codes_generer"),
+    path(
+        "double-authentification/<int:device_id>/supprimer/",
+        views_otp.appareil_supprimer,
+        name="otp_appareil_supprimer",
+    ),
 ]

@@ -28,6 +28,7 @@ STAFF_MENU = [
     ("Imports", "diffusion:imports"),
     ("Diffusion", "diffusion:runs"),
     ("Partenaires", "diffusion:partenaires"),
+    ("Double authentification", "accounts:otp_appareils"),
     ("Courriels envoyés (développement)", "core:mail_outbox"),
 ]
 

@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from ofeli.organismes.gate import public
@@ -66,8 +67,11 @@ def _limite_atteinte(jeton: JetonPartenaire) -> int:
     return 0
 
 
-def partner_token(view):
-    """Gate of the partner API: a valid token of an active partner, within the rate limit."""
+def partner_token(view=None, *, parametres=()):
+    """Gate of the partner API: a valid token of an active partner, within the rate limit. A query parameter
+    the operation does not take is refused (400): a misspelt filter must not silently return everything."""
+    if view is None:
+        return lambda v: partner_token(v, parametres=parametres)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -83,10 +87,13 @@ def partner_token(view):
         JetonPartenaire.objects.filter(pk=jeton.pk).update(last_used_at=timezone.now())
         request.jeton = jeton
         request.partenaire = jeton.partenaire
+        if inconnus := sorted(set(request.GET) - set(parametres)):
+            return _erreur(400, f"Paramètre inconnu : « {inconnus[0][:50]} ».")
         return view(request, *args, **kwargs)
 
     wrapper.ofeli_gate = "partner"
-    gated = require_GET(wrapper)
+    # No session, no cookie: CSRF does not apply; any other method than GET gets 405 with Allow.
+    gated = csrf_exempt(require_GET(wrapper))
     gated.ofeli_gate = "partner"
     return gated
 
@@ -116,11 +123,11 @@ def _runs(request):
     return DiffusionRun.objects.filter(partenaire=request.partenaire, statut=DiffusionRun.Statut.REUSSI)
 
 
-@partner_token
+@partner_token(parametres=("type",))
 def flux_liste(request):
     runs = _runs(request).order_by("-nuit", "kind")
     kind = request.GET.get("type")
-    if kind:
+    if kind is not None:
         if kind not in DiffusionRun.Kind.values:
             return _erreur(400, "Paramètre « type » : attendu « complet » ou « delta ».")
         runs = runs.filter(kind=kind)
@@ -128,14 +135,17 @@ def flux_liste(request):
 
 
 def _run(request, run_id) -> DiffusionRun:
-    run = _runs(request).filter(pk=run_id).first()
+    # The URL takes any text: only a positive integer in the database's range can name a run.
+    if not (str(run_id).isascii() and str(run_id).isdigit() and 0 < int(run_id) <= 2**63 - 1):
+        raise Http404
+    run = _runs(request).filter(pk=int(run_id)).first()
     if run is None:
         raise Http404
     return run
 
 
 @partner_token
-def flux_detail(request, run_id: int):
+def flux_detail(request, run_id: str):
     try:
         return JsonResponse(_run_json(request, _run(request, run_id)))
     except Http404:
@@ -143,7 +153,7 @@ def flux_detail(request, run_id: int):
 
 
 @partner_token
-def flux_fichier(request, run_id: int):
+def flux_fichier(request, run_id: str):
     try:
         run = _run(request, run_id)
     except Http404:

@@ -19,6 +19,7 @@ urlpatterns: list = [
     # partner API (token)
     path("api/v1/openapi.yaml", api.openapi, name="api_openapi"),
     path("api/v1/flux/", api.flux_liste, name="api_flux"),
-    path("api/v1/flux/<int:run_id>/", api.flux_detail, name="api_flux_detail"),
-    path("api/v1/flux/<int:run_id>/fichier", api.flux_fichier, name="api_fichier"),
+    # <str:run_id>: a malformed id gets the API's JSON 404, not Django's HTML page (api._run checks it)
+    path("api/v1/flux/<str:run_id>/", api.flux_detail, name="api_flux_detail"),
+    path("api/v1/flux/<str:run_id>/fichier", api.flux_fichier, name="api_fichier"),
 ]

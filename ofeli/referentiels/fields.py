@@ -134,6 +134,8 @@ class CodesField(forms.Field):
             return []
         if isinstance(value, list | tuple):
             value = " ".join(str(v) for v in value)
+        if "\x00" in str(value):  # PostgreSQL refuses NUL in any text, even in a lookup: say so, never a 500
+            raise ValidationError("Ce champ contient un caractère non autorisé.", code="null_characters_not_allowed")
         value = CERTIFICATION_ESPACE.sub(r"\1", str(value)) if self.model is Certification else str(value)
         codes = []
         for raw in SEPARATEURS.split(value):

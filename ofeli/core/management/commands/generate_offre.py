@@ -213,9 +213,9 @@ def _weighted(pairs):
 
 class Generateur:
     def __init__(self, *, seed, indexer=None):
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # nosec B311  # reproducible fake offer for benchmarks, no secret
         # Organismes draw from their own stream: the offer of a given seed is the same whatever exists already.
-        self.rng_organismes = random.Random(None if seed is None else f"{seed}-organismes")
+        self.rng_organismes = random.Random(None if seed is None else f"{seed}-organismes")  # nosec B311  # same
         self.indexer = indexer
         self.today = timezone.localdate()
         self.now = timezone.now()

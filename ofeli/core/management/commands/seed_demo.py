@@ -40,7 +40,7 @@ from ofeli.organismes.services import contact_inviter, lieu_creer
 from ofeli.referentiels.models import NSF, BlocCompetences, Certification, Commune, Formacode, Rome
 from ofeli.validation import workflow
 
-DEMO_PASSWORD = "Demo-Ofeli-2026"  # noqa: S105 (demo accounts only; the command refuses to run in production)
+DEMO_PASSWORD = "Demo-Ofeli-2026"  # noqa: S105  # nosec B105  # demo accounts only, refused in production
 DOMAINE = "demo.ofeli.example"
 STAFF = {"email": f"equipe.offre@{DOMAINE}", "first_name": "Camille", "last_name": "Lefèvre"}
 
