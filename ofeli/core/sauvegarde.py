@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
+import subprocess  # nosec B404  # pg_dump / pg_restore, with argument lists, never a shell
 import tarfile
 import tempfile
 from pathlib import Path
@@ -54,7 +54,7 @@ def dossier_fichiers() -> Path:
 
 def _libpq_env(settings_dict: dict) -> dict:
     env = dict(os.environ)
-    mapping = {"HOST": "PGHOST", "PORT": "PGPORT", "USER": "PGUSER", "PASSWORD": "PGPASSWORD", "NAME": "PGDATABASE"}
+    mapping = {"HOST": "PGHOST", "PORT": "PGPORT", "USER": "PGUSER", "PASSWORD": "PGPASSWORD", "NAME": "PGDATABASE"}  # nosec B105  # an environment variable's name, not a password
     for key, var in mapping.items():
         if settings_dict.get(key):
             env[var] = str(settings_dict[key])
@@ -74,7 +74,7 @@ def _compter(connection) -> dict[str, int]:
     counts = {}
     with connection.cursor() as cursor:
         for table in _tables(connection):
-            cursor.execute(f"SELECT COUNT(*) FROM {quote(table)}")  # noqa: S608 (names from the catalogue)
+            cursor.execute(f"SELECT COUNT(*) FROM {quote(table)}")  # noqa: S608  # nosec B608  # table names from the catalogue, quoted
             counts[table] = cursor.fetchone()[0]
     return counts
 
@@ -87,7 +87,7 @@ def _migrations(connection) -> list[str]:
 
 def _run(command: list[str], env: dict, what: str) -> None:
     try:
-        completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+        completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603  # nosec B603  # fixed executable, arguments from settings
     except FileNotFoundError:
         raise SauvegardeErreur(f"{command[0]} est introuvable : installez les outils clients PostgreSQL.") from None
     if completed.returncode != 0:
@@ -111,7 +111,7 @@ def _sauvegarder_postgresql(connection, cible: Path) -> tuple[dict, list]:
             cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
             counts = {}
             for (table,) in cursor.fetchall():
-                cursor.execute(f"SELECT COUNT(*) FROM {quote(table)}")  # noqa: S608
+                cursor.execute(f"SELECT COUNT(*) FROM {quote(table)}")  # noqa: S608  # nosec B608  # table names from the catalogue, quoted
                 counts[table] = cursor.fetchone()[0]
             cursor.execute("SELECT app, name FROM django_migrations ORDER BY app, name")
             migrations = [f"{app}.{name}" for app, name in cursor.fetchall()]
@@ -150,7 +150,7 @@ def _sauvegarder_sqlite(connection, cible: Path) -> tuple[dict, list]:
                 "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
             )
         ]
-        counts = {t: copie.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}  # noqa: S608
+        counts = {t: copie.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}  # noqa: S608  # nosec B608  # table names from sqlite_master
         migrations = [f"{a}.{n}" for a, n in copie.execute("SELECT app, name FROM django_migrations ORDER BY 1, 2")]
         copie.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
     finally:
