@@ -37,6 +37,10 @@ def menu_for(request):
     user = getattr(request, "user", None)  # absent on a page rendered before authentication (400, CSRF failure)
     if user is None or not user.is_authenticated:
         return []
+    from ofeli.accounts import otp
+
+    if otp.exige(user) and not otp.est_verifie(user):
+        return []  # a staff session waiting for its second factor: every entry would lead back to the code page
     entries = STAFF_MENU if user.is_staff else OF_MENU
     items = []
     for label, name, *droit in entries:

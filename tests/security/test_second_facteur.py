@@ -125,10 +125,14 @@ def test_each_login_asks_for_a_code_then_brings_back_to_the_page_asked(client, d
     refuse = client.post(reverse("accounts:otp_verifier"), {"code": "12345", "next": _next(response)})
     assert refuse.status_code == 200
     assert "6 chiffres" in refuse.content.decode()
+    # the code page shows no menu: every entry would lead back to it
+    assert reverse("validation:file") not in refuse.content.decode()
     ok = client.post(reverse("accounts:otp_verifier"), {"code": code_de(equipe_inscrite.device, 1), "next": "/x/"})
     assert _chemin(ok) == "/x/"
     assert client.session.session_key != session_avant  # new session key at the privilege change
-    assert client.get(reverse("accounts:activations")).status_code == 200
+    page = client.get(reverse("accounts:activations"))
+    assert page.status_code == 200
+    assert reverse("validation:file") in page.content.decode()  # the menu is back once verified
 
 
 @pytest.mark.django_db
