@@ -39,7 +39,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import quoteattr  # nosec B406  # writes (escapes) XML attributes, parses nothing
 
 from django.core.files.storage import default_storage
 from django.db import transaction

@@ -10,8 +10,8 @@ _INVALID_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010
 
 def clean_text(value) -> str:
     """The value as text XML can carry: invalid characters removed, surrounding blanks stripped."""
-    if value is None:
-        return ""
+    if not value:
+        return "" if value is None or value == "" else _INVALID_XML.sub("", str(value)).strip()
     return _INVALID_XML.sub("", str(value)).strip()
 
 
@@ -27,7 +27,10 @@ def date_lheo(value: datetime.date | None, *, unknown: str = "00000000") -> str:
     """AAAAMMJJ; `unknown` (00000000 for a start, 99999999 for an end) when the date is missing."""
     if value is None:
         return unknown
-    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+    return _date_iso(value).replace("-", "")
+
+
+_date_iso = datetime.date.isoformat
 
 
 def price_lheo(value: Decimal | None, max_length: int) -> str:

@@ -34,12 +34,15 @@ A formation without any session cannot be written (LHEO requires ≥ 1 action wi
 ``FormationIncomplete``; the document writers skip it and count it.
 """
 
+import contextlib
 import dataclasses
 import datetime
+import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from lxml import etree
@@ -75,11 +78,34 @@ def _q(name: str) -> str:
     return tag
 
 
+_SubElement = etree.SubElement
+
+
 def _sub(parent, name: str, text: str = "", **attrs):
-    element = etree.SubElement(parent, _q(name), attrs) if attrs else etree.SubElement(parent, _q(name))
+    tag = _TAGS.get(name) or _q(name)
+    element = _SubElement(parent, tag, attrs) if attrs else _SubElement(parent, tag)
     if text:
         element.text = text
     return element
+
+
+def _copie(parent, obj, key, build) -> None:
+    """Appends to `parent` a copy of the block `build(holder)` renders for `obj` (rendered once per instance).
+
+    Organismes, lieux and contacts are shared by many formations of an export (the loader hands out one
+    instance per row): their blocks are built once and copied (a C-level deep copy, much cheaper than building
+    the elements again in Python). The cache lives on the instance, so it never outlives the data it reflects.
+    """
+    cache = obj.__dict__.get("_lheo_blocs")
+    if cache is None:
+        cache = obj.__dict__["_lheo_blocs"] = {}
+    block = cache.get(key)
+    if block is None:
+        holder = etree.Element("_")
+        build(holder)
+        block = cache[key] = list(holder)
+    for element in block:
+        parent.append(element.__copy__())  # lxml copies the whole subtree
 
 
 def _opt(parent, name: str, value, max_length: int, min_length: int = 1):
@@ -131,18 +157,18 @@ def related(obj, name: str) -> list:
     return list(getattr(obj, name).all())
 
 
-def _jour(value: datetime.datetime | None) -> str:
+def _jour(value: datetime.datetime | None, tz=None) -> str:
     if value is None:
         return ""
-    if timezone.is_aware(value):
-        value = value.astimezone(timezone.get_current_timezone())
+    if value.tzinfo is not None:
+        value = value.astimezone(tz or timezone.get_current_timezone())
     return date_lheo(value.date())
 
 
-def _dates(element, obj) -> None:
-    if crea := _jour(getattr(obj, "created_at", None)):
+def _dates(element, obj, tz=None) -> None:
+    if crea := _jour(getattr(obj, "created_at", None), tz):
         element.set("datecrea", crea)
-    if maj := _jour(getattr(obj, "updated_at", None)):
+    if maj := _jour(getattr(obj, "updated_at", None), tz):
         element.set("datemaj", maj)
 
 
@@ -215,13 +241,25 @@ def _coordonnees_organisme(parent, organisme, *, avec_adresse: bool = True) -> N
     _web(coordonnees, organisme.site_web)
 
 
+_EXTRAS_RENDUS: dict[tuple, object] = {}  # OFeli's extras blocks already built, by their values (few distinct)
+
+
 def _ofeli_extras(parent, values: dict) -> None:
-    values = {k: v for k, v in values.items() if v not in (None, "")}
-    if not values:
-        return
-    extras = _sub(parent, "extras", info=OFELI_INFO)
-    for info, value in values.items():
-        _sub(extras, "extra", clean_text(value), info=info)
+    key = tuple(values.items())
+    block = _EXTRAS_RENDUS.get(key)
+    if block is None:
+        values = {k: v for k, v in values.items() if v not in (None, "")}
+        if values:
+            block = etree.Element(_q("extras"), info=OFELI_INFO)
+            for info, value in values.items():
+                _sub(block, "extra", clean_text(value), info=info)
+        else:
+            block = False
+        if len(_EXTRAS_RENDUS) > 10_000:  # bounded: numéros de marché and place counts vary
+            _EXTRAS_RENDUS.clear()
+        _EXTRAS_RENDUS[key] = block
+    if block is not False:
+        parent.append(block.__copy__())
 
 
 def _stored_extras(parent, obj) -> None:
@@ -232,19 +270,23 @@ def _stored_extras(parent, obj) -> None:
 # --- formation > action > session -------------------------------------------------------------------------
 
 
-def _session(parent, session, action, formation) -> None:
+def _session(parent, session, action, formation, tz=None) -> None:
     element = _sub(parent, "session", numero=numero_session(session))
-    _dates(element, session)
+    _dates(element, session, tz)
     periode = _sub(element, "periode")
     _sub(periode, "debut", date_lheo(session.debut))
     _sub(periode, "fin", date_lheo(session.fin, unknown="99999999"))
 
-    adresse = session.adresse_inscription
+    adresse = session.adresse_inscription if session.adresse_inscription_id is not None else None
     if adresse is None:
         lieux = related(action, "lieux")
         adresse = lieux[0] if lieux else formation.organisme
-    _adresse(
-        _sub(element, "adresse-inscription"), adresse, denomination=getattr(adresse, "denomination", ""), required=True
+    denomination = getattr(adresse, "denomination", "")
+    _copie(
+        _sub(element, "adresse-inscription"),
+        adresse,
+        ("adresse-inscription", denomination),
+        lambda holder: _adresse(holder, adresse, denomination=denomination, required=True),
     )
     _opt(element, "modalites-inscription", session.modalites_inscription, 255)
     if session.inscription_debut or session.inscription_fin:
@@ -298,9 +340,19 @@ def _financeurs(action) -> list[tuple[str, str]]:
     return result[:8]
 
 
-def _action(parent, action, formation, sessions) -> None:
+def _lieu_de_formation(parent, lieu) -> None:
+    lieu_element = _sub(parent, "lieu-de-formation")
+    if siret := _exact(lieu.siret, 14):
+        _sub(_sub(lieu_element, "SIRET-lieu-formation"), "SIRET", siret)
+    coordonnees = _sub(lieu_element, "coordonnees")
+    _adresse(coordonnees, lieu, denomination=lieu.denomination, required=True)
+    _telephone(coordonnees, "telfixe", lieu.telephone)
+    _courriel(coordonnees, lieu.email)
+
+
+def _action(parent, action, formation, sessions, tz=None) -> None:
     element = _sub(parent, "action", numero=numero_action(action))
-    _dates(element, action)
+    _dates(element, action, tz)
     _req(element, "rythme-formation", action.rythme, 3000)
     publics = [p for p in (_exact(code, 5) for code in action.public_vise or []) if p][:10]
     for code in publics or [FALLBACKS["code-public-vise"]]:
@@ -312,19 +364,13 @@ def _action(parent, action, formation, sessions) -> None:
     _req(element, "conditions-specifiques", action.conditions_specifiques, 3000, FALLBACKS["conditions-specifiques"])
     _sub(element, "prise-en-charge-frais-possible", "1" if action.prise_en_charge_frais_possible else "0")
     for lieu in related(action, "lieux"):
-        lieu_element = _sub(element, "lieu-de-formation")
-        if siret := _exact(lieu.siret, 14):
-            _sub(_sub(lieu_element, "SIRET-lieu-formation"), "SIRET", siret)
-        coordonnees = _sub(lieu_element, "coordonnees")
-        _adresse(coordonnees, lieu, denomination=lieu.denomination, required=True)
-        _telephone(coordonnees, "telfixe", lieu.telephone)
-        _courriel(coordonnees, lieu.email)
+        _copie(element, lieu, "lieu-de-formation", lambda holder, lieu=lieu: _lieu_de_formation(holder, lieu))
     _sub(element, "modalites-entrees-sorties", "1" if action.entree_sortie_permanente else "0")
     url = fit(action.url, 400)
     if len(url) >= 3:
         _sub(_sub(element, "url-action"), "urlweb", url)
     for session in sessions:
-        _session(element, session, action, formation)
+        _session(element, session, action, formation, tz)
     _opt(element, "acces-handicapes", action.acces_handicapes, 250)
     if langue := _exact(action.langue, 2):
         _sub(element, "langue-formation", langue.upper())
@@ -343,7 +389,7 @@ def _action(parent, action, formation, sessions) -> None:
         if value is not None:
             _sub(element, name, str(value))
     _opt(element, "detail-conditions-prise-en-charge", action.detail_conditions_prise_en_charge, 600)
-    formateur = action.organisme_formateur
+    formateur = action.organisme_formateur if action.organisme_formateur_id is not None else None
     if formateur is not None and (siret := _exact(formateur.siret, 14)):
         formateur_element = _sub(element, "organisme-formateur")
         _sub(_sub(formateur_element, "SIRET-formateur"), "SIRET", siret)
@@ -392,9 +438,10 @@ def formation_element(formation, *, session_filter: SessionFilter | None = None)
     if not actions:
         raise FormationIncomplete(f"La formation « {formation} » n'a aucune session : LHEO en exige au moins une.")
 
+    tz = timezone.get_current_timezone()
     element = etree.Element(_q("formation"), nsmap=NSMAP)
     element.set("numero", numero_formation(formation))
-    _dates(element, formation)
+    _dates(element, formation, tz)
     domaine = _sub(element, "domaine-formation")
     for formacode in related(formation, "formacodes")[:5]:
         _sub(domaine, "code-FORMACODE", formacode.code, ref=formacode.version or FORMACODE_VERSION)
@@ -408,10 +455,21 @@ def formation_element(formation, *, session_filter: SessionFilter | None = None)
     _req(element, "contenu-formation", formation.contenu, 3000)
     _sub(element, "certifiante", "1" if formation.certifiante else "0")
     contacts = related(formation, "contacts")
+    organisme = formation.organisme
     for contact in contacts:
-        _coordonnees_personne(_sub(element, "contact-formation"), contact)
+        _copie(
+            element,
+            contact,
+            "contact-formation",
+            lambda holder, contact=contact: _coordonnees_personne(_sub(holder, "contact-formation"), contact),
+        )
     if not contacts:
-        _coordonnees_organisme(_sub(element, "contact-formation"), formation.organisme)
+        _copie(
+            element,
+            organisme,
+            "contact-formation",
+            lambda holder: _coordonnees_organisme(_sub(holder, "contact-formation"), organisme),
+        )
     _sub(element, "parcours-de-formation", str(formation.parcours))
     _sub(element, "code-niveau-entree", str(formation.niveau_entree))
     if formation.objectif_general is not None:
@@ -427,8 +485,8 @@ def formation_element(formation, *, session_filter: SessionFilter | None = None)
     if len(url) >= 3:
         _sub(_sub(element, "url-formation"), "urlweb", url)
     for action, sessions in actions:
-        _action(element, action, formation, sessions)
-    _organisme(element, formation.organisme)
+        _action(element, action, formation, sessions, tz)
+    _copie(element, organisme, "organisme-formation-responsable", lambda holder: _organisme(holder, organisme))
     _ofeli_extras(element, {"source": formation.source, "etat": formation.etat})
     _stored_extras(element, formation)
     return element
@@ -453,6 +511,19 @@ def _batched(iterable: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
+def _parmi(queryset, column: str, ids) -> QuerySet:
+    """`queryset` restricted to rows whose `column` is one of `ids`.
+
+    On PostgreSQL one array parameter (``column = ANY(%s)``) instead of ``IN (%s, %s, …)`` with one parameter
+    per id: building, splitting and binding thousands of parameters per chunk costs more than the query itself.
+    """
+    ids = list(ids)
+    if connection.vendor == "postgresql":
+        table = queryset.model._meta.db_table
+        return queryset.extra(where=[f'"{table}"."{column}" = ANY(%s)'], params=[ids])  # noqa: S610  # nosec B610  # names from the model, ids bound
+    return queryset.filter(**{f"{column}__in": ids})
+
+
 class _Referentiels:
     """Rows shared by many formations, read once per export as they are met: referentials (Formacode, NSF,
     ROME, certifications, blocs) and the organismes, their lieux and formateurs. Bounded by the number of
@@ -468,8 +539,9 @@ class _Referentiels:
             queryset = model.objects.all()
             if model._meta.model_name == "bloccompetences":
                 queryset = queryset.select_related("certification")
+            column = model._meta.pk.column
             for start in range(0, len(missing), 900):
-                cache.update(queryset.in_bulk(missing[start : start + 900]))
+                cache.update((obj.pk, obj) for obj in _parmi(queryset, column, missing[start : start + 900]))
         return cache
 
 
@@ -479,7 +551,7 @@ def _m2m(model, field_name: str, ids: list, referentiels: _Referentiels, order) 
     through = field.remote_field.through
     source = field.m2m_field_name() + "_id"
     target = field.m2m_reverse_field_name() + "_id"
-    links = list(through.objects.filter(**{f"{source}__in": ids}).values_list(source, target))
+    links = list(_parmi(through.objects.all(), source, ids).values_list(source, target))
     objects = referentiels.get(field.related_model, {t for _, t in links})
     result = defaultdict(list)
     for source_id, target_id in links:
@@ -493,6 +565,9 @@ def _m2m(model, field_name: str, ids: list, referentiels: _Referentiels, order) 
 def _load_chunk(ids: list, referentiels: _Referentiels) -> list:
     """The formations of `ids` with everything the renderer reads, in a fixed number of queries.
 
+    Related objects are put straight in each instance's field cache (what the foreign key's descriptor does
+    once its checks are passed): the ids already match, and the descriptor's checks cost more than the rest.
+
     Django's prefetch_related builds one queryset per object and relation, which dominates a large export;
     here each relation is one query (values for the many-to-many links, referentials from memory) and the
     results are put in the same per-instance cache prefetch_related fills, so ``formation.actions.all()`` and
@@ -501,15 +576,15 @@ def _load_chunk(ids: list, referentiels: _Referentiels) -> list:
     from ofeli.offre.models import Action, Formation, Session, SessionContact
     from ofeli.organismes.models import Contact, Lieu, Organisme, OrganismeFormateur
 
-    formations = list(Formation.objects.filter(pk__in=ids).order_by("pk"))
+    formations = list(_parmi(Formation.objects.all(), "id", ids).order_by("pk"))
     organismes = referentiels.get(Organisme, {f.organisme_id for f in formations})
     for formation in formations:
-        formation.organisme = organismes[formation.organisme_id]
+        formation._state.fields_cache["organisme"] = organismes[formation.organisme_id]
     formacodes = _m2m(Formation, "formacodes", ids, referentiels, lambda o: o.code)
     nsf = _m2m(Formation, "nsf", ids, referentiels, lambda o: o.code)
     romes = _m2m(Formation, "romes", ids, referentiels, lambda o: o.code)
     certifications = _m2m(Formation, "certifications", ids, referentiels, lambda o: o.code)
-    contact_links = Formation.contacts.through.objects.filter(formation_id__in=ids).values_list(
+    contact_links = _parmi(Formation.contacts.through.objects.all(), "formation_id", ids).values_list(
         "formation_id", "contact_id"
     )
     contact_links = list(contact_links)
@@ -520,13 +595,15 @@ def _load_chunk(ids: list, referentiels: _Referentiels) -> list:
     for formation_id, contact_id in sorted(contact_links):
         contacts[formation_id].append(contacts_by_id[contact_id])
 
-    actions = list(Action.objects.filter(formation_id__in=ids).order_by("id"))
+    actions = list(_parmi(Action.objects.all(), "formation_id", ids).order_by("id"))
     formateurs = referentiels.get(OrganismeFormateur, {a.organisme_formateur_id for a in actions} - {None})
     for action in actions:
         if action.organisme_formateur_id is not None:
-            action.organisme_formateur = formateurs[action.organisme_formateur_id]
+            action._state.fields_cache["organisme_formateur"] = formateurs[action.organisme_formateur_id]
     action_ids = [a.pk for a in actions]
-    lieu_links = list(Action.lieux.through.objects.filter(action_id__in=action_ids).values_list("action_id", "lieu_id"))
+    lieu_links = list(
+        _parmi(Action.lieux.through.objects.all(), "action_id", action_ids).values_list("action_id", "lieu_id")
+    )
     lieux_by_id = referentiels.get(Lieu, {lieu for _, lieu in lieu_links})
     lieux = defaultdict(list)
     for action_id, lieu_id in lieu_links:
@@ -534,16 +611,16 @@ def _load_chunk(ids: list, referentiels: _Referentiels) -> list:
     for values in lieux.values():
         values.sort(key=lambda lieu: (lieu.ville, lieu.denomination, lieu.pk))
 
-    sessions = list(Session.objects.filter(action_id__in=action_ids).order_by("debut", "id"))
+    sessions = list(_parmi(Session.objects.all(), "action_id", action_ids).order_by("debut", "id"))
     adresses = referentiels.get(Lieu, {s.adresse_inscription_id for s in sessions} - {None})
     for session in sessions:
         if session.adresse_inscription_id is not None:
-            session.adresse_inscription = adresses[session.adresse_inscription_id]
+            session._state.fields_cache["adresse_inscription"] = adresses[session.adresse_inscription_id]
     session_ids = [s.pk for s in sessions]
     blocs = _m2m(Session, "blocs", session_ids, referentiels, lambda o: o.code)
     session_contacts = defaultdict(list)
     for item in (
-        SessionContact.objects.filter(session_id__in=session_ids).select_related("contact__user").order_by("id")
+        _parmi(SessionContact.objects.all(), "session_id", session_ids).select_related("contact__user").order_by("id")
     ):
         session_contacts[item.session_id].append(item)
     sessions_by_action = defaultdict(list)
@@ -561,7 +638,7 @@ def _load_chunk(ids: list, referentiels: _Referentiels) -> list:
             "lieux": lieux.get(action.pk, []),
         }
         for session in action._prefetched_objects_cache["sessions"]:
-            session.action = action
+            session._state.fields_cache["action"] = action
         by_formation[action.formation_id].append(action)
     for formation in formations:
         formation._prefetched_objects_cache = {
@@ -573,8 +650,22 @@ def _load_chunk(ids: list, referentiels: _Referentiels) -> list:
             "contacts": contacts.get(formation.pk, []),
         }
         for action in formation._prefetched_objects_cache["actions"]:
-            action.formation = formation
+            action._state.fields_cache["formation"] = formation
     return formations
+
+
+def _liberer(formations: list) -> None:
+    """Breaks the reference cycles of a chunk once it is written (formation ↔ actions ↔ sessions), so that
+    reference counting frees it at once instead of the cyclic collector, much later: memory stays one chunk's."""
+    for formation in formations:
+        for action in formation._prefetched_objects_cache.get("actions", ()):
+            for session in action._prefetched_objects_cache.get("sessions", ()):
+                session._prefetched_objects_cache = {}
+                session._state.fields_cache.clear()
+            action._prefetched_objects_cache = {}
+            action._state.fields_cache.clear()
+        formation._prefetched_objects_cache = {}
+        formation._state.fields_cache.clear()
 
 
 def iter_formations(source, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator:
@@ -582,7 +673,8 @@ def iter_formations(source, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator
 
     A queryset is walked by primary key (keyset pagination), so the memory held is one chunk's whatever the
     total; its own ordering and annotations (a search ranking) are dropped. The related objects are loaded
-    per chunk (``_load_chunk``): the instances yielded are for reading and rendering, not for saving.
+    per chunk (``_load_chunk``): the instances yielded are for reading and rendering while the iteration is on
+    their chunk, not for saving nor for keeping (their related objects are let go once the chunk is done).
     """
     referentiels = _Referentiels()
     if isinstance(source, QuerySet):
@@ -593,11 +685,15 @@ def iter_formations(source, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator
             chunk = list(page.order_by("pk")[:chunk_size])
             if not chunk:
                 return
-            yield from _load_chunk(chunk, referentiels)
+            formations = _load_chunk(chunk, referentiels)
+            yield from formations
+            _liberer(formations)
             last = chunk[-1]
     else:
         for chunk in _batched(source, chunk_size):
-            yield from _load_chunk(sorted(chunk), referentiels)
+            formations = _load_chunk(sorted(chunk), referentiels)
+            yield from formations
+            _liberer(formations)
 
 
 # --- documents --------------------------------------------------------------------------------------------
@@ -677,6 +773,23 @@ def write_document(output, items: Iterable, *, datecrea: datetime.date | None = 
     return count
 
 
+@contextlib.contextmanager
+def _gc_espace(seuil: int = 50_000):
+    """Fewer cyclic garbage collections while a large export runs.
+
+    Loading creates tens of thousands of model instances per second; with the default threshold (700
+    allocations) the collector walks the young generation thousands of times per export for nothing to
+    free (the instances are released by reference counting once their chunk is written). Memory stays
+    bounded by the chunk; the previous thresholds are put back at the end.
+    """
+    avant = gc.get_threshold()
+    gc.set_threshold(max(seuil, avant[0]), *avant[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*avant)
+
+
 class ExportVide(ValueError):
     """Nothing to write: LHEO requires at least one formation."""
 
@@ -721,6 +834,18 @@ def write_formations(
     every `progress_every` formations. Raises ExportVide when no formation could be written (the caller then
     discards the output: an empty <offres> is invalid LHEO).
     """
+    with _gc_espace():
+        return _write_formations(
+            output,
+            source,
+            chunk_size=chunk_size,
+            session_filter=session_filter,
+            progress=progress,
+            progress_every=progress_every,
+        )
+
+
+def _write_formations(output, source, *, chunk_size, session_filter, progress, progress_every) -> ExportStats:
     stats = ExportStats()
     items = iter_formation_elements(
         source,

@@ -2,8 +2,8 @@
 
 A GET form (its fields are the URL's parameters, so a search can be bookmarked). It builds the
 criteria of ofeli.recherche.query (engine F) for documents of kind "publication".
-Where: département of the region or a commune (code INSEE or name); the distance from a commune is
-not offered: the Commune table has no coordinates.
+Where: département of the region, a commune (code INSEE or name), and optionally a distance from that
+commune ("à moins de N km": the communes whose centre is within N km of its centre, ofeli.referentiels.geo).
 """
 
 import re
@@ -13,6 +13,7 @@ from django import forms
 from ofeli.core.region import current_region
 from ofeli.offre.models import Dispositif
 from ofeli.recherche.query import Criteres, Tri
+from ofeli.referentiels.geo import centres, communes_a_moins_de
 from ofeli.referentiels.models import Commune, Departement
 
 TRIS = [
@@ -20,6 +21,7 @@ TRIS = [
     (Tri.PROCHAINE_SESSION, "Prochaine session"),
     (Tri.INTITULE, "Intitulé (A → Z)"),
 ]
+DISTANCES = [("", "Dans la commune")] + [(str(km), f"À moins de {km} km") for km in (5, 10, 20, 30, 50, 100)]
 FINANCEMENTS = [("", "Tous"), ("fonds_publics", "Financement public (Région, France Travail, État)")] + [
     (v, label) for v, label in Dispositif.choices
 ]
@@ -41,6 +43,14 @@ class RecherchePubliqueForm(forms.Form):
     departement = forms.ChoiceField(label="Département", required=False)
     commune = forms.CharField(
         label="Commune", required=False, max_length=100, help_text="Nom ou code INSEE de la commune du lieu."
+    )
+    distance = forms.TypedChoiceField(
+        label="Distance",
+        choices=DISTANCES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text="Autour de la commune indiquée (distance entre les centres des communes, à vol d'oiseau).",
     )
     debut_apres = forms.DateField(
         label="Session débutant à partir du",
@@ -83,6 +93,14 @@ class RecherchePubliqueForm(forms.Form):
         apres, avant = data.get("debut_apres"), data.get("debut_avant")
         if apres and avant and apres > avant:
             self.add_error("debut_avant", "Cette date doit être postérieure ou égale à la date « à partir du ».")
+        distance, communes = data.get("distance"), data.get("commune")
+        if distance and "commune" not in self.errors:
+            if not communes:
+                self.add_error("commune", "Indiquez la commune autour de laquelle chercher.")
+            elif not centres(communes):
+                self.add_error("distance", "La position de cette commune n'est pas connue : cherchez dans la commune.")
+            else:
+                data["commune"] = communes_a_moins_de(communes, distance)
         return data
 
     def criteres(self) -> Criteres:

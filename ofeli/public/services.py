@@ -13,13 +13,13 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from ofeli.recherche import services as recherche_services
 from ofeli.recherche.models import Kind
-from ofeli.recherche.query import rechercher_documents
-from ofeli.recherche.services import PLAFOND_COMPTE, PaginatorPlafonne
+from ofeli.recherche.services import PaginatorPlafonne, documents_classes
 from ofeli.validation.models import Publication
 
 from .forms import RecherchePubliqueForm
@@ -170,10 +170,11 @@ class PageDeResultats:
     form: RecherchePubliqueForm
     page: Page | None = None
     resultats: list[Resultat] = field(default_factory=list)
+    pertinence_plafonnee: bool = False  # see ofeli.recherche.services.documents_classes
 
     @property
     def total(self) -> int:
-        return min(self.page.paginator.count, PLAFOND_COMPTE) if self.page else 0
+        return min(self.page.paginator.count, recherche_services.PLAFOND_COMPTE) if self.page else 0
 
     @property
     def plafond_atteint(self) -> bool:
@@ -185,14 +186,17 @@ def resultats(form: RecherchePubliqueForm, numero_page=None, *, aujourd_hui: dat
     if not form.is_valid():
         return PageDeResultats(form=form)
     jour = aujourd_hui or timezone.localdate()
-    documents = rechercher_documents(form.criteres(), kind=Kind.PUBLICATION, aujourd_hui=jour)
-    if not form.cleaned_data.get("terminees"):
-        documents = documents.filter(derniere_session__gte=jour)
-    page = PaginatorPlafonne(documents.values_list("formation_id", flat=True), PAR_PAGE).get_page(numero_page)
+    restriction = None if form.cleaned_data.get("terminees") else Q(derniere_session__gte=jour)
+    documents, compte, plafonne = documents_classes(
+        form.criteres(), kind=Kind.PUBLICATION, aujourd_hui=jour, restriction=restriction
+    )
+    page = PaginatorPlafonne(documents.values_list("formation_id", flat=True), PAR_PAGE, compte=compte).get_page(
+        numero_page
+    )
     ids = list(page.object_list)
     publications = {
         p.formation_id: p
         for p in Publication.objects.courantes().filter(formation_id__in=ids).only("id", "formation_id", "data")
     }
     liste = [_resultat(publications[i], jour) for i in ids if i in publications]
-    return PageDeResultats(form=form, page=page, resultats=liste)
+    return PageDeResultats(form=form, page=page, resultats=liste, pertinence_plafonnee=plafonne)

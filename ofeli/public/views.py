@@ -52,6 +52,8 @@ def cle_fiche(publication_id: int, terminees: bool) -> str:
 def recherche(request):
     params = request.GET.copy()
     numero_page = params.pop("page", [None])[-1]
+    if numero_page is not None and not (numero_page.isascii() and numero_page.isdigit() and len(numero_page) <= 6):
+        numero_page = None  # not a page number: the first page, and never raw text in the cache key
     empreinte = hashlib.sha256(params.urlencode().encode()).hexdigest()[:32]
     cle = f"ofeli:public:recherche:{services.generation()}:{timezone.localdate().isoformat()}:{empreinte}:{numero_page}"
     contenu = cache.get(cle)

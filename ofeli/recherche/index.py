@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Prefetch
+from django.db.models import Min, Prefetch, Q
+from django.utils import timezone
 
 from ofeli.offre.models import DISPOSITIFS_FONDS_PUBLICS, Action, Formation, ModalitesEnseignement
 
@@ -155,7 +156,16 @@ _COLONNES = [
     "premiere_session",
     "derniere_session",
     "mise_a_jour",
+    "prochaine_session",
+    "prochaine_au",
 ]
+
+
+def prochaine_session(donnees: Donnees, jour: datetime.date) -> datetime.date | None:
+    """The first session start on or after `jour` (from the document's criteria)."""
+    debuts = [v for nom, v in donnees.criteres if nom == Nom.DEBUT and v >= jour.isoformat()]
+    return datetime.date.fromisoformat(min(debuts)) if debuts else None
+
 
 _PG_VECTOR = """
     UPDATE recherche_documentrecherche SET
@@ -177,7 +187,7 @@ def _ecrire_plein_texte(lignes: list[tuple[int, Donnees]]):
         elif connection.vendor == "sqlite":
             ids = [doc_id for doc_id, _ in lignes]
             cursor.execute(
-                f"DELETE FROM recherche_fts WHERE rowid IN ({', '.join(['%s'] * len(ids))})",  # noqa: S608
+                f"DELETE FROM recherche_fts WHERE rowid IN ({', '.join(['%s'] * len(ids))})",  # noqa: S608  # nosec B608  # placeholders only
                 ids,
             )
             cursor.executemany(
@@ -200,13 +210,17 @@ def ecrire_documents(donnees: list[Donnees], *, kind: str = Kind.OFFRE) -> None:
         )
     )
     a_modifier, a_creer, lignes = [], [], []
+    jour = timezone.localdate()
+    calcules = {"intitule_tri", "prochaine_session", "prochaine_au"}
     for d in donnees:
         doc = DocumentRecherche(
             pk=existants.get(d.formation_id),
             kind=kind,
             formation_id=d.formation_id,
             intitule_tri=texte.sans_accents(d.intitule)[:255],
-            **{c: getattr(d, c) for c in _COLONNES if c != "intitule_tri"},
+            prochaine_session=prochaine_session(d, jour),
+            prochaine_au=jour,
+            **{c: getattr(d, c) for c in _COLONNES if c not in calcules},
         )
         (a_modifier if doc.pk else a_creer).append(doc)
         lignes.append((doc, d))
@@ -261,4 +275,35 @@ def reindexer_tout(*, batch: int = 2000, progress=None) -> int:
             progress(total, len(ids))
     with transaction.atomic():
         DocumentRecherche.objects.filter(kind=Kind.OFFRE).exclude(formation_id__in=Formation.objects.all()).delete()
+    return total
+
+
+def rafraichir_prochaines_sessions(jour: datetime.date | None = None, *, batch: int = 2000) -> int:
+    """Recomputes the stored next session of the documents where it is no longer exact on `jour`.
+
+    Those whose stored next session is before `jour` (it has started since), that were computed after `jour`
+    (a clock put back, in tests) or never (documents written before the column existed). Called before a sort
+    by next session (after the nightly run there are none: one index probe) and each night
+    (ofeli.recherche.tasks). Returns how many were updated.
+    """
+    jour = jour or timezone.localdate()
+    perimes = DocumentRecherche.objects.filter(
+        Q(prochaine_session__lt=jour) | Q(prochaine_au__gt=jour) | Q(prochaine_au__isnull=True)
+    )
+    total = 0
+    while ids := list(perimes.order_by("pk").values_list("pk", flat=True)[:batch]):
+        with transaction.atomic():
+            prochaines = dict(
+                CritereRecherche.objects.filter(document_id__in=ids, nom=Nom.DEBUT, valeur__gte=jour.isoformat())
+                .values("document_id")
+                .annotate(prochaine=Min("valeur"))
+                .values_list("document_id", "prochaine")
+            )
+            documents = list(DocumentRecherche.objects.filter(pk__in=ids).only("pk"))
+            for document in documents:
+                valeur = prochaines.get(document.pk)
+                document.prochaine_session = datetime.date.fromisoformat(valeur) if valeur else None
+                document.prochaine_au = jour
+            DocumentRecherche.objects.bulk_update(documents, ["prochaine_session", "prochaine_au"], batch_size=500)
+        total += len(ids)
     return total

@@ -54,6 +54,12 @@ class DocumentRecherche(models.Model):
     entree_sortie_permanente = models.BooleanField(default=False)
     premiere_session = models.DateField(null=True)
     derniere_session = models.DateField(null=True)
+    # The first session start on or after `prochaine_au` (the day it was computed), stored so that sorting by
+    # next session reads a column instead of the sessions. Still exact on a later day D as long as it is not
+    # before D (the starts in between were all before it); ofeli.recherche.index.rafraichir_prochaines_sessions
+    # recomputes the others before such a sort (and each night).
+    prochaine_session = models.DateField(null=True)
+    prochaine_au = models.DateField(null=True)
     mise_a_jour = models.DateTimeField("mise à jour le")
     indexe_at = models.DateTimeField(auto_now=True)
 
@@ -65,6 +71,8 @@ class DocumentRecherche(models.Model):
             models.Index(fields=["kind", "source"]),
             models.Index(fields=["kind", "intitule_tri"]),
             models.Index(fields=["kind", "mise_a_jour"]),
+            models.Index(fields=["kind", "prochaine_session", "intitule_tri"]),
+            models.Index(fields=["prochaine_au"]),
         ]
         verbose_name = "document de recherche"
         verbose_name_plural = "documents de recherche"

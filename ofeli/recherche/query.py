@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, FilteredRelation, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import F, FilteredRelation, FloatField, Func, Q, QuerySet, Value
 from django.utils import timezone
 
 from . import texte as texte_fr
+from .index import rafraichir_prochaines_sessions
 from .models import CritereRecherche, DocumentRecherche, Kind
 
 Nom = CritereRecherche.Nom
@@ -155,15 +156,10 @@ def _chercher(qs: QuerySet, criteres: Criteres, p: str, *, base: Q, aujourd_hui=
     if tri == Tri.MISE_A_JOUR:
         return qs.order_by(F(f"{p}mise_a_jour").desc(), f"{p}formation_id")
     if tri == Tri.PROCHAINE_SESSION:
-        jour = (aujourd_hui or timezone.localdate()).isoformat()
-        prochaine = (
-            CritereRecherche.objects.filter(document=OuterRef(f"{p}id"), nom=Nom.DEBUT, valeur__gte=jour)
-            .order_by("valeur")
-            .values("valeur")[:1]
-        )
-        return qs.annotate(prochaine_session=Subquery(prochaine)).order_by(
-            F("prochaine_session").asc(nulls_last=True), f"{p}intitule_tri", f"{p}formation_id"
-        )
+        # The stored next session (models.DocumentRecherche.prochaine_session), made exact for today first:
+        # no per-row look-up of the sessions, and an index walk (kind, prochaine_session) can serve the page.
+        rafraichir_prochaines_sessions(aujourd_hui or timezone.localdate())
+        return qs.order_by(F(f"{p}prochaine_session").asc(nulls_last=True), f"{p}intitule_tri", f"{p}formation_id")
     return qs.order_by(f"{p}intitule_tri", f"{p}formation_id")
 
 
@@ -173,7 +169,7 @@ def rechercher_documents(
     """The documents of `kind` matching `criteres` (within one organisme if given), ranked and sorted.
 
     The fast path for a page of results: the count and the page's ids never touch the formation table.
-    Annotated with `rang` (None without full text) and, sorted by it, `prochaine_session`.
+    Annotated with `rang` (None without full text); `prochaine_session` is a column of the document.
     """
     base = Q(kind=kind)
     if organisme_id is not None:

@@ -12,11 +12,11 @@ must have passed `of_required(Intent.READ)` (staff pass).
 
 import datetime
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.paginator import Page, Paginator
 from django.db import connection, transaction
-from django.db.models import Min, QuerySet
+from django.db.models import Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -25,7 +25,7 @@ from ofeli.organismes.gate import current_contact, organisme_scope
 
 from .forms import RechercheForm
 from .models import CritereRecherche, Kind
-from .query import rechercher, rechercher_documents
+from .query import Criteres, Tri, rechercher, rechercher_documents
 from .texte import a_des_mots
 
 PAR_PAGE = 20
@@ -34,17 +34,52 @@ PAR_PAGE = 20
 PLAFOND_COMPTE = 10_000
 
 
+def compter(documents) -> int:
+    """How many rows `documents` holds, counted up to PLAFOND_COMPTE + 1 (without the order: counting must not
+    rank)."""
+    return documents.order_by()[: PLAFOND_COMPTE + 1].count()
+
+
 class PaginatorPlafonne(Paginator):
-    """A Paginator whose count stops at PLAFOND_COMPTE + 1."""
+    """A Paginator whose count stops at PLAFOND_COMPTE + 1 (given when already known)."""
+
+    def __init__(self, object_list, per_page, *, compte: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        if compte is not None:
+            self.__dict__["count"] = compte
 
     @cached_property
     def count(self):
-        # Without the order: counting must not rank.
-        return self.object_list.order_by()[: PLAFOND_COMPTE + 1].count()
+        return compter(self.object_list)
 
     @property
     def plafond_atteint(self) -> bool:
         return self.count > PLAFOND_COMPTE
+
+
+def documents_classes(
+    criteres: Criteres, *, kind: str, organisme_id: int | None = None, aujourd_hui=None, restriction: Q | None = None
+) -> tuple[QuerySet, int, bool]:
+    """(the documents of a search page, sorted; their count up to PLAFOND_COMPTE + 1; whether the relevance order
+    gave way to the intitulé order).
+
+    Ranking costs per matching document: words found in more than PLAFOND_COMPTE documents (« formation »,
+    « stagiaires ») would be ranked by the tens of thousands for a page of 20. Such a search keeps exactly the
+    same results, in the intitulé order (an index walk that stops at the page), and the page says so: more
+    words or criteria bring the relevance order back. The count is made once, before choosing.
+    """
+    documents = rechercher_documents(criteres, kind=kind, organisme_id=organisme_id, aujourd_hui=aujourd_hui)
+    if restriction is not None:
+        documents = documents.filter(restriction)
+    compte = compter(documents)
+    plafonne = compte > PLAFOND_COMPTE and criteres.tri == Tri.PERTINENCE and a_des_mots(criteres.texte)
+    if plafonne:
+        documents = rechercher_documents(
+            replace(criteres, tri=Tri.INTITULE), kind=kind, organisme_id=organisme_id, aujourd_hui=aujourd_hui
+        )
+        if restriction is not None:
+            documents = documents.filter(restriction)
+    return documents, compte, plafonne
 
 
 def formulaire_pour(request, params) -> RechercheForm:
@@ -83,6 +118,8 @@ class PageDeResultats:
     erreurs: dict[str, list[str]]
     page: Page | None = None
     resultats: list[Resultat] = field(default_factory=list)
+    # More than PLAFOND_COMPTE documents for the words: sorted by intitulé instead of relevance.
+    pertinence_plafonnee: bool = False
 
     @property
     def total(self) -> int:
@@ -141,9 +178,11 @@ def page_pour(request, params, numero=None, *, par_page: int = PAR_PAGE) -> Page
             return PageDeResultats(form=form, erreurs={})
         organisme_id = contact.organisme_id
     criteres = form.criteres()
-    documents = rechercher_documents(criteres, kind=Kind.OFFRE, organisme_id=organisme_id)
     with _index_plein_texte(connection.vendor == "postgresql" and a_des_mots(criteres.texte)):
-        page = PaginatorPlafonne(documents.values_list("pk", "formation_id", "mise_a_jour"), par_page).get_page(numero)
+        documents, compte, plafonne = documents_classes(criteres, kind=Kind.OFFRE, organisme_id=organisme_id)
+        page = PaginatorPlafonne(
+            documents.values_list("pk", "formation_id", "mise_a_jour"), par_page, compte=compte
+        ).get_page(numero)
         lignes = list(page.object_list)
     # The formations themselves, through the gate's scope again.
     formations = organisme_scope(request, Formation.objects.filter(pk__in=[f for _, f, _ in lignes]))
@@ -158,4 +197,4 @@ def page_pour(request, params, numero=None, *, par_page: int = PAR_PAGE) -> Page
         for doc_id, formation_id, mise_a_jour in lignes
         if formation_id in par_id
     ]
-    return PageDeResultats(form=form, erreurs={}, page=page, resultats=resultats)
+    return PageDeResultats(form=form, erreurs={}, page=page, resultats=resultats, pertinence_plafonnee=plafonne)

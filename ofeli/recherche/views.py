@@ -19,6 +19,7 @@ def formations(request):
         "page": resultat.page,
         "total": resultat.total,
         "plafond_atteint": resultat.plafond_atteint,
+        "pertinence_plafonnee": resultat.pertinence_plafonnee,
         "resultats": resultat.resultats,
         "parametres": parametres.urlencode(),
         "staff": request.user.is_staff,

@@ -202,11 +202,36 @@ def _records(path) -> list[dict]:
     return data
 
 
-def communes_charger(*, path=None) -> Bilan:
-    """The communes of the CSV (COG INSEE format of data/PROVENANCE.md).
+def coordonnees_file_for(communes_path: Path) -> Path:
+    """The coordinates shipped beside a communes file: <same name>-coordonnees.csv (code_insee,latitude,longitude)."""
+    communes_path = Path(communes_path)
+    return communes_path.with_name(f"{communes_path.stem}-coordonnees.csv")
+
+
+def _coordonnees(path: Path) -> dict[str, tuple[float, float]]:
+    """{code INSEE: (latitude, longitude)} of a coordinates file (WGS 84 decimal degrees, checked)."""
+    coordonnees = {}
+    for line, row in _csv_rows(path, ["code_insee", "latitude", "longitude"], delimiter=","):
+        _require(path, line, row["code_insee"], CODE_INSEE, "code INSEE")
+        try:
+            latitude, longitude = float(row["latitude"]), float(row["longitude"])
+        except ValueError:
+            raise ErreurFichier(
+                path, f"coordonnées invalides : « {row['latitude']} », « {row['longitude']} ».", line
+            ) from None
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise ErreurFichier(path, f"coordonnées hors limites : {latitude}, {longitude}.", line)
+        coordonnees[row["code_insee"]] = (latitude, longitude)
+    return coordonnees
+
+
+def communes_charger(*, path=None, coordonnees_path=None) -> Bilan:
+    """The communes of the CSV (COG INSEE format of data/PROVENANCE.md), with their centre's coordinates.
 
     A commune déléguée or associée that shares its code with its commune nouvelle is not a row of its own (the
     code INSEE is the key); the others are kept with `actuelle=False` and the postal codes of their chef-lieu.
+    The coordinates (for the public site's "à moins de N km") come from `coordonnees_path`, by default the file
+    <communes file>-coordonnees.csv beside it when there is one; a commune missing from it has none.
     """
     path = Path(path) if path else communes_file_for_region()
     if not path.is_file():
@@ -246,8 +271,11 @@ def communes_charger(*, path=None) -> Bilan:
         if not values["codes_postaux"]:
             values["codes_postaux"] = list(actuelles.get(chefs_lieux[code], {}).get("codes_postaux", []))
         actuelles[code] = values
+    coordonnees_path = Path(coordonnees_path) if coordonnees_path else coordonnees_file_for(path)
+    coordonnees = _coordonnees(coordonnees_path) if coordonnees_path.is_file() else {}
     for code, values in actuelles.items():
         values["recherche"] = normaliser(" ".join([values["nom"], code, *values["codes_postaux"]]))
+        values["latitude"], values["longitude"] = coordonnees.get(code, (None, None))
     with transaction.atomic():
         return _upsert(Commune, "code_insee", actuelles, "Communes")
 
@@ -269,7 +297,7 @@ def _code_libelle(path, code_col, libelle_col, pattern, what, extra=None) -> dic
         _require_text(path, line, libelle, "libellé", 255)
         values = {"libelle": libelle, "recherche": normaliser(f"{code} {libelle}")}
         if extra:
-            values.update(extra(path, line, row))
+            values.update(extra(path, line, row))  # nosec B610  # `extra` is a local callable, not QuerySet.extra()
         rows[code] = values
     if not rows:
         raise ErreurFichier(path, "aucune ligne de données.")

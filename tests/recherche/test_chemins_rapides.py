@@ -1,0 +1,105 @@
+"""The stored next session (sort and exactness over time) and the relevance cap for very common words."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.test import RequestFactory
+
+from ofeli.recherche import services
+from ofeli.recherche.index import rafraichir_prochaines_sessions
+from ofeli.recherche.models import DocumentRecherche, Kind
+from ofeli.recherche.query import Criteres, Tri, rechercher_documents
+from ofeli.recherche.services import page_pour
+
+pytestmark = pytest.mark.django_db
+
+LUNDI = datetime.datetime(2031, 3, 3, 10, 0, tzinfo=datetime.UTC)
+
+
+def _jour(n: int) -> datetime.date:
+    return LUNDI.date() + datetime.timedelta(days=n)
+
+
+def ordre(**criteres) -> list[str]:
+    documents = rechercher_documents(Criteres(tri=Tri.PROCHAINE_SESSION, **criteres), kind=Kind.OFFRE)
+    return list(documents.values_list("intitule", flat=True))
+
+
+def test_next_session_is_stored_at_indexing(creer_formation):
+    with time_machine.travel(LUNDI, tick=False):
+        formation = creer_formation(intitule="A", sessions=[_jour(-10), _jour(5), _jour(40)])
+        document = DocumentRecherche.objects.get(formation=formation, kind=Kind.OFFRE)
+    assert (document.prochaine_session, document.prochaine_au) == (_jour(5), LUNDI.date())
+
+
+def test_next_session_sort_stays_exact_as_days_pass(creer_formation):
+    """Indexed on Monday; on later days the order follows the sessions still to come, never a stale value."""
+    with time_machine.travel(LUNDI, tick=False):
+        creer_formation(intitule="Tôt puis tard", sessions=[_jour(2), _jour(30)])
+        creer_formation(intitule="Moyen", sessions=[_jour(10)])
+        creer_formation(intitule="Plus rien", sessions=[_jour(1)])
+        creer_formation(intitule="Passée", sessions=[_jour(-5)])
+        assert ordre() == ["Plus rien", "Tôt puis tard", "Moyen", "Passée"]
+    with time_machine.travel(LUNDI + datetime.timedelta(days=3), tick=False):
+        # « Tôt puis tard »'s next session is now day 30; « Plus rien » has none left.
+        assert ordre() == ["Moyen", "Tôt puis tard", "Passée", "Plus rien"]
+        assert DocumentRecherche.objects.get(intitule="Tôt puis tard").prochaine_session == _jour(30)
+    with time_machine.travel(LUNDI - datetime.timedelta(days=20), tick=False):
+        # A clock put back (documents computed "in the future") is recomputed too.
+        assert ordre() == ["Passée", "Plus rien", "Tôt puis tard", "Moyen"]
+
+
+def test_refresh_touches_only_documents_no_longer_exact(creer_formation):
+    with time_machine.travel(LUNDI, tick=False):
+        creer_formation(intitule="Demain", sessions=[_jour(1), _jour(9)])
+        creer_formation(intitule="Loin", sessions=[_jour(50)])
+        assert rafraichir_prochaines_sessions(LUNDI.date()) == 0
+    assert rafraichir_prochaines_sessions(_jour(2)) == 1
+    assert rafraichir_prochaines_sessions(_jour(2)) == 0
+    assert DocumentRecherche.objects.get(intitule="Demain").prochaine_session == _jour(9)
+
+
+def test_documents_from_before_the_column_are_filled(creer_formation):
+    with time_machine.travel(LUNDI, tick=False):
+        creer_formation(intitule="Ancien", sessions=[_jour(4)])
+        DocumentRecherche.objects.update(prochaine_session=None, prochaine_au=None)
+        assert ordre()[0] == "Ancien"
+        assert DocumentRecherche.objects.get(intitule="Ancien").prochaine_session == _jour(4)
+
+
+def _page(staff_user, params):
+    request = RequestFactory().get("/recherche/formations/", params)
+    request.user = staff_user
+    request.session = {}
+    return page_pour(request, request.GET, 1)
+
+
+def test_very_common_words_keep_every_result_sorted_by_intitule(creer_formation, staff_user, monkeypatch):
+    """Beyond the cap the relevance order gives way to the intitulé order: same results, same count."""
+    for intitule, objectif in [
+        ("Cuisine", "Formation formation formation de cuisine"),
+        ("Anglais", "Une formation d'anglais"),
+        ("Boulangerie", "Formation de boulanger"),
+        ("Zoologie", "Sans le mot"),
+    ]:
+        creer_formation(intitule=intitule, objectif=objectif, sessions=[LUNDI.date()])
+    classee = _page(staff_user, {"q": "formation"})
+    assert not classee.pertinence_plafonnee
+    assert [r.formation.intitule for r in classee.resultats][0] == "Cuisine"  # by relevance
+    monkeypatch.setattr(services, "PLAFOND_COMPTE", 2)
+    plafonnee = _page(staff_user, {"q": "formations"})
+    assert plafonnee.pertinence_plafonnee
+    assert [r.formation.intitule for r in plafonnee.resultats] == ["Anglais", "Boulangerie", "Cuisine"]
+    # A sort the user chose, or fewer matches than the cap, keep their order.
+    assert not _page(staff_user, {"q": "formation", "tri": "prochaine_session"}).pertinence_plafonnee
+    assert not _page(staff_user, {"q": "boulanger"}).pertinence_plafonnee
+
+
+def test_the_page_says_why_results_are_sorted_by_intitule(creer_formation, staff_user, client, monkeypatch):
+    for intitule in ("Un", "Deux", "Trois"):
+        creer_formation(intitule=f"Formation {intitule}", sessions=[LUNDI.date()])
+    client.force_login(staff_user)
+    monkeypatch.setattr(services, "PLAFOND_COMPTE", 2)
+    html = client.get("/recherche/formations/", {"q": "formation"}).content.decode()
+    assert "elles sont classées par intitulé" in html
