@@ -3,7 +3,8 @@
 1. `import_offre` killed mid-file, then run again: the committed batches stay, the rest goes in, each formation
    once; the killed run is never « terminé ».
 2. `diffuse` killed mid-night, then run again: nothing marked as sent, no file published; the immediate rerun
-   is refused with a clear message; once the killed run is older than RUN_PERIME the night is built whole.
+   recognises the killed process is gone (same machine, process number recorded on the run), records the run as
+   interrupted, removes its temporary files and builds the night whole.
 Prints each step and exits 1 when an expectation fails.
 """
 
@@ -23,14 +24,10 @@ import django  # noqa: E402
 
 django.setup()
 
-from datetime import timedelta  # noqa: E402
 
 from django.core.files.storage import default_storage  # noqa: E402
 from django.db import close_old_connections  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
-from ofeli.diffusion.feeds import RUN_PERIME  # noqa: E402
-from ofeli.diffusion.imports import IMPORT_INACTIF  # noqa: E402
 from ofeli.diffusion.models import DiffusionRun, EtatDiffusion, Partenaire  # noqa: E402
 from ofeli.diffusion.models_imports import ImportRun  # noqa: E402
 from ofeli.lheo.validate import valider_lheo  # noqa: E402
@@ -87,17 +84,11 @@ def import_tue(n=300):
     print(f"  au moment du kill : statut {run.statut}, checkpoint {run.checkpoint}, {sum(refs.values())} formations")
     verifier(run.statut != ImportRun.Statut.TERMINE, "le run tué n'est pas marqué terminé")
     verifier(sum(refs.values()) == run.checkpoint, "en base exactement les formations des lots validés (checkpoint)")
+    # The killed process is gone and the run recorded its machine and process number: the rerun knows it is dead
+    # at once (no wait for IMPORT_INACTIF), records it as interrupted and resumes after the committed batches.
     p = manage("import_offre", str(fichier), "--source", "eos", "--taille-lot", "10")
     sortie, _ = p.communicate()
     print("  relance immédiate : " + sortie.strip().splitlines()[-1])
-    verifier(p.returncode != 0 and "déjà en cours" in sortie, "relance immédiate refusée avec un message clair")
-    close_old_connections()
-    verifier(Formation.objects.filter(source_ref__startswith="FAUTE").count() == run.checkpoint, "rien écrit de plus")
-    # Time passes: the killed run has been silent longer than IMPORT_INACTIF (heartbeat aged, as 30 min would).
-    ImportRun.objects.filter(pk=run.pk).update(battement=timezone.now() - IMPORT_INACTIF - timedelta(minutes=1))
-    p = manage("import_offre", str(fichier), "--source", "eos", "--taille-lot", "10")
-    sortie, _ = p.communicate()
-    print("  relance après IMPORT_INACTIF : " + sortie.strip().splitlines()[-1])
     verifier(p.returncode == 0, "la relance se termine sans erreur")
     close_old_connections()
     refs = Counter(Formation.objects.filter(source_ref__startswith="FAUTE").values_list("source_ref", flat=True))
@@ -129,19 +120,12 @@ def diffusion_tuee():
         else []
     )
     verifier(not publies, "aucun fichier publié")
+    # The killed process is gone and the run recorded its machine and process number: the rerun knows it is dead
+    # at once (no wait for RUN_PERIME), records it as interrupted and builds the night whole.
     p = manage("diffuse", "--partenaire", partenaire.slug)
     sortie, _ = p.communicate()
-    print("  relance immédiate : " + " / ".join(sortie.strip().splitlines()[-2:]))
-    verifier(p.returncode != 0 and "déjà en cours" in sortie, "relance immédiate refusée avec un message clair")
-    close_old_connections()
-    # Time passes: the killed run is older than RUN_PERIME (what the next night or Huey's retries meet).
-    DiffusionRun.objects.filter(statut=DiffusionRun.Statut.EN_COURS).update(
-        started_at=timezone.now() - RUN_PERIME - timedelta(minutes=1)
-    )
-    p = manage("diffuse", "--partenaire", partenaire.slug)
-    sortie, _ = p.communicate()
-    print("  relance après RUN_PERIME : " + sortie.strip().splitlines()[-1])
-    verifier(p.returncode == 0, "la relance réussit")
+    print("  relance immédiate : " + sortie.strip().splitlines()[-1])
+    verifier(p.returncode == 0, "la relance immédiate reprend la nuit (le processus tué est reconnu arrêté)")
     close_old_connections()
     complet = DiffusionRun.objects.get(partenaire=partenaire, statut=DiffusionRun.Statut.REUSSI, kind="complet")
     verifier(valider_lheo(default_storage.path(complet.fichier)) == [], "le flux complet est conforme au XSD")
@@ -155,7 +139,7 @@ def diffusion_tuee():
         "le run tué est noté « Interrompue »",
     )
     restes = [f for f in default_storage.listdir(dossier)[1] if f.startswith(".tmp-")]
-    print(f"  fichiers temporaires laissés par le processus tué : {len(restes)}")
+    verifier(not restes, "les fichiers temporaires du processus tué sont supprimés")
 
 
 if __name__ == "__main__":

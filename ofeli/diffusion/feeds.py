@@ -46,6 +46,7 @@ from django.db import transaction
 from django.utils import timezone
 from lxml import etree
 
+from ofeli.core.processus import processus_arrete, processus_courant
 from ofeli.lheo import NS_23
 from ofeli.lheo.validate import valider_lheo
 from ofeli.lheo.writer import FormationIncomplete, formation_fragment, iter_formations
@@ -285,10 +286,12 @@ def _runs_ouvrir(partenaire, nuit, user) -> tuple[DiffusionRun, DiffusionRun, bo
         return (*reussis, False)
     now = timezone.now()
     en_cours = DiffusionRun.objects.filter(partenaire=partenaire, statut=DiffusionRun.Statut.EN_COURS)
-    if en_cours.filter(started_at__gte=now - RUN_PERIME).exists():
+    if any(not _processus_arrete(run) for run in en_cours.filter(started_at__gte=now - RUN_PERIME)):
         raise DiffusionEnCours(f"Une diffusion vers {partenaire} est déjà en cours.")
-    en_cours.update(statut=DiffusionRun.Statut.ECHEC, finished_at=now, erreur="Interrompue (processus arrêté).")
+    if en_cours.update(statut=DiffusionRun.Statut.ECHEC, finished_at=now, erreur="Interrompue (processus arrêté)."):
+        _nettoyer_temporaires(partenaire)
     runs = []
+    hote, pid = processus_courant()
     for kind in (DiffusionRun.Kind.COMPLET, DiffusionRun.Kind.DELTA):
         derniere = (
             DiffusionRun.objects.filter(partenaire=partenaire, nuit=nuit, kind=kind)
@@ -304,9 +307,24 @@ def _runs_ouvrir(partenaire, nuit, user) -> tuple[DiffusionRun, DiffusionRun, bo
                 tentative=(derniere or 0) + 1,
                 started_at=now,
                 lance_par=user,
+                hote=hote,
+                pid=pid,
             )
         )
     return (*runs, True)
+
+
+def _processus_arrete(run: DiffusionRun) -> bool:
+    """True when the run's process is known to be gone (same machine, no such process): see core.processus."""
+    return processus_arrete(run.hote, run.pid)
+
+
+def _nettoyer_temporaires(partenaire: Partenaire) -> None:
+    """Removes the half-written files of interrupted runs (never published, never offered for download)."""
+    directory = Path(default_storage.path(f"diffusion/{partenaire.slug}"))
+    if directory.is_dir():
+        for tmp in directory.glob(".tmp-*.xml"):
+            tmp.unlink(missing_ok=True)
 
 
 def _copies_egales(formation_ids: list[int]) -> set[int]:

@@ -60,6 +60,7 @@ from django.utils import timezone
 from lxml import etree
 
 from ofeli.core.identifiants import normaliser_nda, normaliser_siret
+from ofeli.core.processus import processus_arrete, processus_courant
 from ofeli.exports import excel
 from ofeli.lheo import NAMESPACES, LheoError
 from ofeli.lheo.reader import (
@@ -333,14 +334,20 @@ def _reserver_source(run: ImportRun) -> str:
     same source cannot both pass, on PostgreSQL or SQLite.
     """
     maintenant = timezone.now()
-    ImportRun.objects.filter(
-        source=run.source, statut=ImportRun.Statut.EN_COURS, battement__lt=maintenant - IMPORT_INACTIF
-    ).exclude(pk=run.pk).update(
+    en_cours = ImportRun.objects.filter(source=run.source, statut=ImportRun.Statut.EN_COURS).exclude(pk=run.pk)
+    arretes = [
+        autre.pk
+        for autre in en_cours.only("pk", "battement", "hote", "pid")
+        if (autre.battement and autre.battement < maintenant - IMPORT_INACTIF)
+        or processus_arrete(autre.hote, autre.pid)
+    ]
+    en_cours.filter(pk__in=arretes).update(
         statut=ImportRun.Statut.ERREUR,
         message="Import interrompu (plus aucune activité) : relancez-le, il reprendra après les formations déjà "
         "enregistrées.",
         finished_at=maintenant,
     )
+    hote, pid = processus_courant()
     try:
         with transaction.atomic():
             _marquer(
@@ -348,6 +355,8 @@ def _reserver_source(run: ImportRun) -> str:
                 statut=ImportRun.Statut.EN_COURS,
                 started_at=run.started_at or maintenant,
                 battement=maintenant,
+                hote=hote,
+                pid=pid,
                 message="",
             )
     except IntegrityError:

@@ -135,6 +135,9 @@ class DiffusionRun(models.Model):
     lance_par = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The process building the run: on the same machine, a run whose process is gone is known dead at once.
+    hote = models.CharField("machine", max_length=255, blank=True)
+    pid = models.PositiveIntegerField("processus", null=True, blank=True)
 
     class Meta:
         ordering = ["-nuit", "partenaire__nom", "kind", "-tentative"]

@@ -57,6 +57,9 @@ class ImportRun(models.Model):
     battement = models.DateTimeField(
         "dernière activité", null=True, blank=True, help_text="mis à jour à chaque lot : un import muet est arrêté"
     )
+    # The process running the import: on the same machine, a killed one is known dead at once (core.processus).
+    hote = models.CharField("machine", max_length=255, blank=True)
+    pid = models.PositiveIntegerField("processus", null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -152,6 +152,26 @@ def test_a_killed_import_leaves_only_whole_batches_and_the_next_run_completes_it
     assert run.statut == ImportRun.Statut.ERREUR and "Import interrompu" in run.message
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_import_whose_process_is_gone_is_taken_over_at_once(tmp_path):
+    import subprocess
+    import sys
+
+    from ofeli.core.processus import processus_courant
+
+    path = fichier_lheo(tmp_path, formation_xml("F1"))
+    mort = subprocess.Popen([sys.executable, "-c", "pass"])
+    mort.wait()
+    tue = imports.import_creer(source="eos", chemin=str(path))
+    ImportRun.objects.filter(pk=tue.pk).update(
+        statut=ImportRun.Statut.EN_COURS, battement=timezone.now(), hote=processus_courant()[0], pid=mort.pid
+    )
+    nouveau = imports.import_executer(run=imports.import_creer(source="eos", chemin=str(path)))
+    assert nouveau.statut == ImportRun.Statut.TERMINE and nouveau.crees == 1
+    tue.refresh_from_db()
+    assert tue.statut == ImportRun.Statut.ERREUR and "Import interrompu" in tue.message
+
+
 @pytest.mark.django_db
 def test_a_killed_diffusion_marks_nothing_as_sent_and_a_later_run_sends_everything(
     organisme, staff_user, monkeypatch, stockage_prive
@@ -191,6 +211,54 @@ def test_a_killed_diffusion_marks_nothing_as_sent_and_a_later_run_sends_everythi
     interrompus = DiffusionRun.objects.filter(partenaire=partenaire, tentative=1)
     assert {r.statut for r in interrompus} == {DiffusionRun.Statut.ECHEC}
     assert all("Interrompue" in r.erreur for r in interrompus)
+
+
+@pytest.mark.django_db
+def test_a_diffusion_whose_process_is_gone_is_taken_over_at_once_and_its_half_files_removed(
+    organisme, staff_user, stockage_prive
+):
+    import socket
+    import subprocess
+    import sys
+
+    formation_validee(organisme, staff_user)
+    partenaire = Partenaire.objects.get(slug="site-regional")
+    nuit = timezone.localdate()
+    mort = subprocess.Popen([sys.executable, "-c", "pass"])  # a process that has ended: its number is free
+    mort.wait()
+    for kind in (DiffusionRun.Kind.COMPLET, DiffusionRun.Kind.DELTA):
+        DiffusionRun.objects.create(
+            partenaire=partenaire,
+            nuit=nuit,
+            kind=kind,
+            started_at=timezone.now(),
+            hote=socket.gethostname(),
+            pid=mort.pid,
+        )
+    dossier = stockage_prive / "diffusion" / partenaire.slug
+    dossier.mkdir(parents=True)
+    (dossier / ".tmp-abc.xml").write_bytes(b"<lheo>")
+
+    complet, _delta = diffuser_partenaire(partenaire=partenaire, nuit=nuit)  # no wait for RUN_PERIME
+    assert (complet.statut, complet.tentative) == (DiffusionRun.Statut.REUSSI, 2)
+    assert not list(dossier.glob(".tmp-*"))
+    assert set(DiffusionRun.objects.filter(tentative=1).values_list("statut", flat=True)) == {DiffusionRun.Statut.ECHEC}
+
+
+@pytest.mark.django_db
+def test_a_diffusion_running_on_another_machine_is_not_taken_over_before_run_perime(organisme, staff_user):
+    formation_validee(organisme, staff_user)
+    partenaire = Partenaire.objects.get(slug="site-regional")
+    DiffusionRun.objects.create(
+        partenaire=partenaire,
+        nuit=timezone.localdate(),
+        kind=DiffusionRun.Kind.COMPLET,
+        started_at=timezone.now(),
+        hote="autre-machine.example",
+        pid=1,
+    )
+    with pytest.raises(DiffusionEnCours, match="déjà en cours"):
+        diffuser_partenaire(partenaire=partenaire, nuit=timezone.localdate())
 
 
 @pytest.mark.django_db
