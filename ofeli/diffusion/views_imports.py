@@ -112,9 +112,9 @@ def import_reprendre(request, pk):
 
 @of_required(Intent.READ)
 def liens_en_erreur(request):
-    liens_casses = list(liens.liens_en_erreur(request.organisme))
+    page = Paginator(liens.liens_en_erreur(request.organisme), 50).get_page(request.GET.get("page"))
     fiches = {LienVerifie.Objet.FORMATION: "offre:formation_detail", LienVerifie.Objet.SESSION: "offre:session_detail"}
-    for lien in liens_casses:
+    for lien in page:
         lien.libelle_objet = LienVerifie.Objet(lien.objet).label
         lien.fiche_url = reverse(fiches[lien.objet], args=[lien.objet_id]) if lien.objet in fiches else ""
-    return render(request, "diffusion/liens_en_erreur.html", {"liens": liens_casses})
+    return render(request, "diffusion/liens_en_erreur.html", {"liens": page, "page": page})

@@ -5,6 +5,7 @@ import functools
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -68,13 +69,13 @@ def formations_liste(request):
         .annotate(nb_sessions=Count("actions__sessions"))
         .order_by("-updated_at", "pk")
     )
-    if request.user.is_staff:
-        formations = formations[:200]
+    page = Paginator(formations, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "offre/formations_liste.html",
         {
-            "formations": formations,
+            "formations": page,
+            "page": page,
             "peut_saisir": _peut_saisir(request) and request.organisme is not None,
             "peut_saisir_masse": _peut_saisir(request),
         },

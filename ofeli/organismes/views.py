@@ -68,6 +68,10 @@ def _confirmer(request, *, action, succes, suivant, titre, question, bouton, ret
     )
 
 
+def _page(request, qs, par_page=50):
+    return Paginator(qs, par_page).get_page(request.GET.get("page"))
+
+
 def _droits(request):
     contact = request.contact
     return {
@@ -185,7 +189,8 @@ def lieux(request):
     return render(
         request,
         "organismes/lieux.html",
-        {"organisme": request.organisme, "lieux": qs, "onglet": "lieux", **_droits(request)},
+        {"organisme": request.organisme, "lieux": (page := _page(request, qs)), "page": page, "onglet": "lieux"}
+        | _droits(request),
     )
 
 
@@ -270,7 +275,13 @@ def formateurs(request):
     return render(
         request,
         "organismes/formateurs.html",
-        {"organisme": request.organisme, "formateurs": qs, "onglet": "formateurs", **_droits(request)},
+        {
+            "organisme": request.organisme,
+            "formateurs": (page := _page(request, qs)),
+            "page": page,
+            "onglet": "formateurs",
+        }
+        | _droits(request),
     )
 
 
@@ -358,7 +369,8 @@ def contacts(request):
     return render(
         request,
         "organismes/contacts.html",
-        {"organisme": request.organisme, "contacts": qs, "moi": request.contact, **_droits(request)},
+        {"organisme": request.organisme, "contacts": (page := _page(request, qs)), "page": page, "moi": request.contact}
+        | _droits(request),
     )
 
 
