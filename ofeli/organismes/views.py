@@ -398,11 +398,8 @@ def contact_inviter(request):
     return render(request, "organismes/contact_inviter.html", {"form": form})
 
 
-@of_required(Intent.GERER)
-def contact_modifier(request, contact_id):
-    if (response := _staff_redirect(request)) is not None:
-        return response
-    contact = _contact(request, contact_id)
+def _droits_enregistrer(request, contact):
+    """The rights form of a contact (OF manager or staff): None once saved, else the form to show again."""
     form = DroitsForm(
         request.POST or None,
         initial={"fonction": contact.fonction, "peut_gerer": contact.peut_gerer, "peut_saisir": contact.peut_saisir},
@@ -414,7 +411,18 @@ def contact_modifier(request, contact_id):
             apply_errors(form, exc)
         else:
             messages.success(request, f"Les droits de {contact.user} sont enregistrés.")
-            return redirect("organismes:contacts")
+            return None
+    return form
+
+
+@of_required(Intent.GERER)
+def contact_modifier(request, contact_id):
+    if (response := _staff_redirect(request)) is not None:
+        return response
+    contact = _contact(request, contact_id)
+    form = _droits_enregistrer(request, contact)
+    if form is None:
+        return redirect("organismes:contacts")
     return render(request, "organismes/contact_modifier.html", {"form": form, "contact": contact})
 
 
@@ -608,18 +616,9 @@ def staff_contact_ajouter(request, organisme_id):
 @staff_required
 def staff_contact_modifier(request, contact_id):
     contact = _staff_contact(contact_id)
-    form = DroitsForm(
-        request.POST or None,
-        initial={"fonction": contact.fonction, "peut_gerer": contact.peut_gerer, "peut_saisir": contact.peut_saisir},
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.contact_modifier_droits(contact=contact, par=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, f"Les droits de {contact.user} sont enregistrés.")
-            return redirect("organismes:staff_detail", organisme_id=contact.organisme_id)
+    form = _droits_enregistrer(request, contact)
+    if form is None:
+        return redirect("organismes:staff_detail", organisme_id=contact.organisme_id)
     return render(
         request,
         "organismes/staff_contact_form.html",
