@@ -290,29 +290,10 @@ def import_executer(
         with ouvrir(run) as handle:
             _marquer(run, total=_compter(handle))
 
-        vues_formations: set[str] = set()
-        vues_sessions: dict[str, set[str]] = {}
-        lot: list[tuple[int, _Element, list]] = []
-        position = 0
         with ouvrir(run) as handle:
-            for element, erreurs_element in _avec_erreurs_schema(_elements(handle), schema):
-                position += 1
-                if element.numero:
-                    vues_formations.add(element.numero)
-                    if element.donnees is not None:
-                        vues_sessions[element.numero] = _numeros_sessions(element.donnees)
-                if position <= run.checkpoint:
-                    continue  # committed by an earlier attempt of this run
-                lot.append((position, element, erreurs_element))
-                if len(lot) >= taille_lot:
-                    _ecrire_lot(run, source, lot, apres_formation)
-                    lot = []
-            if lot:
-                _ecrire_lot(run, source, lot, apres_formation)
-        _marquer(run, total=position)
-        if run.complet:
-            _archiver_absents(run, source, vues_formations, vues_sessions)
-        _marquer(run, statut=ImportRun.Statut.TERMINE, finished_at=timezone.now())
+            _importer_elements(
+                run, source, _avec_erreurs_schema(_elements(handle), schema), taille_lot, apres_formation
+            )
     except Exception as exc:
         logger.exception("Import %s en erreur", run.pk)
         run.refresh_from_db()  # the counts and checkpoint of the committed batches only
@@ -379,30 +360,41 @@ def _executer_classeur(run, source, taille_lot, apres_formation) -> ImportRun:
         _marquer(run, statut=ImportRun.Statut.ERREUR, message=str(exc), finished_at=timezone.now())
         return run
     _marquer(run, total=total)
+    with ouvrir(run) as handle:
+        _importer_elements(
+            run, source, ((element, []) for element in _elements_classeur(handle)), taille_lot, apres_formation
+        )
+    return run
+
+
+def _importer_elements(run, source, elements, taille_lot, apres_formation) -> None:
+    """The batches of one file, whatever its format: `elements` yields (element, its schema errors).
+
+    Positions up to the run's checkpoint were committed by an earlier attempt and are skipped; each batch is one
+    transaction with its checkpoint; a full file then archives what the source no longer sends.
+    """
     vues_formations: set[str] = set()
     vues_sessions: dict[str, set[str]] = {}
     lot: list[tuple[int, _Element, list]] = []
     position = 0
-    with ouvrir(run) as handle:
-        for element in _elements_classeur(handle):
-            position += 1
-            if element.numero:
-                vues_formations.add(element.numero)
-                if element.donnees is not None:
-                    vues_sessions[element.numero] = _numeros_sessions(element.donnees)
-            if position <= run.checkpoint:
-                continue
-            lot.append((position, element, []))
-            if len(lot) >= taille_lot:
-                _ecrire_lot(run, source, lot, apres_formation)
-                lot = []
-        if lot:
+    for element, erreurs_element in elements:
+        position += 1
+        if element.numero:
+            vues_formations.add(element.numero)
+            if element.donnees is not None:
+                vues_sessions[element.numero] = _numeros_sessions(element.donnees)
+        if position <= run.checkpoint:
+            continue  # committed by an earlier attempt of this run
+        lot.append((position, element, erreurs_element))
+        if len(lot) >= taille_lot:
             _ecrire_lot(run, source, lot, apres_formation)
+            lot = []
+    if lot:
+        _ecrire_lot(run, source, lot, apres_formation)
     _marquer(run, total=position)
     if run.complet:
         _archiver_absents(run, source, vues_formations, vues_sessions)
     _marquer(run, statut=ImportRun.Statut.TERMINE, finished_at=timezone.now())
-    return run
 
 
 def _ecrire_lot(run, source, lot, apres_formation):
