@@ -323,5 +323,8 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         "ofeli.request": {"level": "INFO" if not TESTING else "WARNING"},
         "ofeli.jobs": {"level": "INFO"},  # job start/end lines (ofeli.core.joblog), whatever LOG_LEVEL says
+        # Huey's consumer adds its own handler to a "huey" logger that has none, and the line then also reaches
+        # the root handler: one handler here, no propagation, one line per event.
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
