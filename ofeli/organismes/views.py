@@ -45,6 +45,21 @@ def _staff_redirect(request):
     return None
 
 
+def _enregistrer(request, form, action, succes) -> bool:
+    """A form posted to a service: True once saved (with the success message), else the service's refusal is put
+    on the form's fields. `action(donnees)` calls the service; `succes` is the message, or a function of what the
+    service returned."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        resultat = action(form.cleaned_data)
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return False
+    messages.success(request, succes(resultat) if callable(succes) else succes)
+    return True
+
+
 def _confirmer(request, *, action, succes, suivant, titre, question, bouton, retour_url):
     """A destructive action behind a confirmation page (works without JavaScript).
 
@@ -138,14 +153,13 @@ def fiche_modifier(request):
         return response
     organisme = request.organisme
     form = FicheForm(request.POST or None, initial=_fiche_initial(organisme))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.organisme_modifier(organisme=organisme, par=request.user, donnees=form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "La fiche de l'organisme est enregistrée.")
-            return redirect("organismes:fiche")
+    if _enregistrer(
+        request,
+        form,
+        lambda donnees: services.organisme_modifier(organisme=organisme, par=request.user, donnees=donnees),
+        "La fiche de l'organisme est enregistrée.",
+    ):
+        return redirect("organismes:fiche")
     return render(request, "organismes/fiche_modifier.html", {"form": form, "organisme": organisme, "onglet": "fiche"})
 
 
@@ -203,14 +217,13 @@ def lieu_ajouter(request):
     if (response := _staff_redirect(request)) is not None:
         return response
     form = LieuForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            lieu = services.lieu_creer(organisme=request.organisme, par=request.user, donnees=form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, f"Le lieu de formation « {lieu} » est ajouté.")
-            return redirect("organismes:lieux")
+    if _enregistrer(
+        request,
+        form,
+        lambda donnees: services.lieu_creer(organisme=request.organisme, par=request.user, donnees=donnees),
+        lambda lieu: f"Le lieu de formation « {lieu} » est ajouté.",
+    ):
+        return redirect("organismes:lieux")
     return render(request, "organismes/lieu_form.html", {"form": form, "lieu": None, "onglet": "lieux"})
 
 
@@ -221,14 +234,13 @@ def lieu_modifier(request, lieu_id):
     lieu = _lieu(request, lieu_id)
     initial = {name: getattr(lieu, name) for name in services.CHAMPS_LIEU}
     form = LieuForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.lieu_modifier(lieu=lieu, par=request.user, donnees=form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Le lieu de formation est enregistré.")
-            return redirect("organismes:lieux")
+    if _enregistrer(
+        request,
+        form,
+        lambda donnees: services.lieu_modifier(lieu=lieu, par=request.user, donnees=donnees),
+        "Le lieu de formation est enregistré.",
+    ):
+        return redirect("organismes:lieux")
     return render(request, "organismes/lieu_form.html", {"form": form, "lieu": lieu, "onglet": "lieux"})
 
 
@@ -294,14 +306,13 @@ def formateur_ajouter(request):
     if (response := _staff_redirect(request)) is not None:
         return response
     form = FormateurForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            formateur = services.formateur_creer(organisme=request.organisme, par=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, f"L'organisme formateur « {formateur} » est ajouté.")
-            return redirect("organismes:formateurs")
+    if _enregistrer(
+        request,
+        form,
+        lambda donnees: services.formateur_creer(organisme=request.organisme, par=request.user, **donnees),
+        lambda formateur: f"L'organisme formateur « {formateur} » est ajouté.",
+    ):
+        return redirect("organismes:formateurs")
     return render(request, "organismes/formateur_form.html", {"form": form, "formateur": None, "onglet": "formateurs"})
 
 
@@ -313,14 +324,13 @@ def formateur_modifier(request, formateur_id):
     form = FormateurForm(
         request.POST or None, initial={"siret": formateur.siret, "raison_sociale": formateur.raison_sociale}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.formateur_modifier(formateur=formateur, par=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "L'organisme formateur est enregistré.")
-            return redirect("organismes:formateurs")
+    if _enregistrer(
+        request,
+        form,
+        lambda donnees: services.formateur_modifier(formateur=formateur, par=request.user, **donnees),
+        "L'organisme formateur est enregistré.",
+    ):
+        return redirect("organismes:formateurs")
     return render(
         request, "organismes/formateur_form.html", {"form": form, "formateur": formateur, "onglet": "formateurs"}
     )
@@ -383,18 +393,16 @@ def contact_inviter(request):
     if (response := _staff_redirect(request)) is not None:
         return response
     form = InvitationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            contact = services.contact_inviter(organisme=request.organisme, par=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                f"{contact.user.get_full_name()} est ajouté(e) aux contacts ; un e-mail lui est envoyé à "
-                f"{contact.user.email}.",
-            )
-            return redirect("organismes:contacts")
+    if _enregistrer(
+        request,
+        form,
+        lambda donnees: services.contact_inviter(organisme=request.organisme, par=request.user, **donnees),
+        lambda contact: (
+            f"{contact.user.get_full_name()} est ajouté(e) aux contacts ; un e-mail lui est envoyé à "
+            f"{contact.user.email}."
+        ),
+    ):
+        return redirect("organismes:contacts")
     return render(request, "organismes/contact_inviter.html", {"form": form})
 
 
@@ -404,14 +412,13 @@ def _droits_enregistrer(request, contact):
         request.POST or None,
         initial={"fonction": contact.fonction, "peut_gerer": contact.peut_gerer, "peut_saisir": contact.peut_saisir},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.contact_modifier_droits(contact=contact, par=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, f"Les droits de {contact.user} sont enregistrés.")
-            return None
+    if _enregistrer(
+        request,
+        form,
+        lambda donnees: services.contact_modifier_droits(contact=contact, par=request.user, **donnees),
+        f"Les droits de {contact.user} sont enregistrés.",
+    ):
+        return None
     return form
 
 
@@ -598,18 +605,16 @@ def staff_contact_ajouter(request, organisme_id):
     """The équipe offre adds a contact to an OF (e.g. an organisme preloaded by an import, with no contact yet)."""
     organisme = get_object_or_404(Organisme, pk=organisme_id)
     form = InvitationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            contact = services.contact_inviter(organisme=organisme, par=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                f"{contact.user.get_full_name()} est ajouté(e) aux contacts de {organisme} ; un e-mail lui est "
-                f"envoyé à {contact.user.email}.",
-            )
-            return redirect("organismes:staff_detail", organisme_id=organisme.pk)
+    if _enregistrer(
+        request,
+        form,
+        lambda donnees: services.contact_inviter(organisme=organisme, par=request.user, **donnees),
+        lambda contact: (
+            f"{contact.user.get_full_name()} est ajouté(e) aux contacts de {organisme} ; un e-mail lui est "
+            f"envoyé à {contact.user.email}."
+        ),
+    ):
+        return redirect("organismes:staff_detail", organisme_id=organisme.pk)
     return render(request, "organismes/staff_contact_form.html", {"form": form, "organisme": organisme})
 
 
