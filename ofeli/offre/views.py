@@ -59,6 +59,16 @@ def _organisme_de_saisie(request):
     return request.organisme
 
 
+def _transition(request, action, succes: str) -> None:
+    """Runs a workflow transition (`action()`); its refusal or `succes` becomes the page's message."""
+    try:
+        action()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, succes)
+
+
 # --- Formations -------------------------------------------------------------------------------
 
 
@@ -260,15 +270,11 @@ def formation_soumettre(request, pk):
     if not formation.actions.filter(sessions__isnull=False).exists():
         messages.error(request, "Ajoutez au moins une session avant de soumettre la formation à validation.")
         return redirect("offre:formation_detail", pk=formation.pk)
-    try:
-        workflow.formation_soumettre(formation=formation, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(
-            request,
-            "Votre formation est soumise à la validation de l'équipe offre, qui la traite sous 48 heures ouvrées.",
-        )
+    _transition(
+        request,
+        lambda: workflow.formation_soumettre(formation=formation, user=request.user),
+        "Votre formation est soumise à la validation de l'équipe offre, qui la traite sous 48 heures ouvrées.",
+    )
     return redirect("offre:formation_detail", pk=formation.pk)
 
 
@@ -277,14 +283,11 @@ def formation_soumettre(request, pk):
 @refus_lisible
 def formation_archiver(request, pk):
     formation = get_formation_for(request, pk, Intent.SAISIR)
-    try:
-        workflow.formation_archiver(formation=formation, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(
-            request, "La formation et ses sessions sont archivées (Archive OF) : elles ne sont plus diffusées."
-        )
+    _transition(
+        request,
+        lambda: workflow.formation_archiver(formation=formation, user=request.user),
+        "La formation et ses sessions sont archivées (Archive OF) : elles ne sont plus diffusées.",
+    )
     return redirect("offre:formation_detail", pk=formation.pk)
 
 
@@ -401,12 +404,11 @@ def session_dupliquer(request, pk):
 @refus_lisible
 def session_soumettre(request, pk):
     session = get_session_for(request, pk, Intent.SAISIR)
-    try:
-        workflow.session_soumettre(session=session, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "La session est soumise à la validation de l'équipe offre.")
+    _transition(
+        request,
+        lambda: workflow.session_soumettre(session=session, user=request.user),
+        "La session est soumise à la validation de l'équipe offre.",
+    )
     return redirect("offre:formation_detail", pk=session.action.formation_id)
 
 
@@ -415,12 +417,11 @@ def session_soumettre(request, pk):
 @refus_lisible
 def session_archiver(request, pk):
     session = get_session_for(request, pk, Intent.SAISIR)
-    try:
-        workflow.session_archiver(session=session, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "La session est archivée (Archive OF) : elle n'est plus diffusée.")
+    _transition(
+        request,
+        lambda: workflow.session_archiver(session=session, user=request.user),
+        "La session est archivée (Archive OF) : elle n'est plus diffusée.",
+    )
     return redirect("offre:formation_detail", pk=session.action.formation_id)
 
 
