@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F, FilteredRelation, FloatField, Func, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from . import texte as texte_fr
@@ -131,6 +132,57 @@ def conditions(criteres: Criteres, p: str = "") -> Q:
     return q
 
 
+def correspondances_fts5(requete: str) -> RawSQL:
+    """SQLite: the ids of the documents matching `requete` (FTS5 syntax), as a sub-query for `id__in`.
+
+    Only the rowid is read, from the full-text index itself: reading any column of the FTS5 table (even the
+    UNINDEXED `document_id`) reads each matching row's stored text, which for a word found in most documents
+    costs ten times the match (bench/bench_search.py, docs/performance.md).
+    """
+    return RawSQL("SELECT rowid FROM recherche_fts WHERE recherche_fts MATCH %s", [requete])
+
+
+def nombre_correspondances_fts5(requete: str) -> int:
+    """SQLite: how many FTS5 rows (documents of every kind) match `requete`, from the index alone."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM recherche_fts WHERE recherche_fts MATCH %s", [requete])
+        return cursor.fetchone()[0]
+
+
+# SQLite's bm25 ranks every row that FTS5 matches, whatever the other criteria keep (≈ 1–2 µs a row, the
+# documents of both kinds): beyond this many rows the words are sorted by intitulé instead (mots_trop_courants).
+SEUIL_BM25 = 20_000
+
+
+def mots_trop_courants(texte: str) -> bool:
+    """Whether ranking the documents holding these words would cost more than a search may (SQLite only).
+
+    PostgreSQL ranks only the documents that every criterion keeps (the GIN index and the filters are
+    combined first), so its cost follows the results. FTS5 ranks every document holding the words before
+    any other criterion applies: for words found in more than SEUIL_BM25 documents, the results are listed
+    in the intitulé order (ofeli.recherche.services.documents_classes), as PostgreSQL does beyond
+    PLAFOND_COMPTE results.
+    """
+    if connection.vendor == "postgresql" or not texte_fr.a_des_mots(texte):
+        return False
+    return nombre_correspondances_fts5(texte_fr.requete_fts5(texte)) > SEUIL_BM25
+
+
+def _rang_fts5(qs: QuerySet, requete: str) -> QuerySet:
+    """SQLite: `qs` (documents, already filtered on the match) annotated with `rang` (bm25 with the weights
+    BM25_POIDS, higher first). FTS5 is read first and its rows joined to the documents by rowid: the unary
+    `+` keeps SQLite from probing the full-text index once per document, and no column of the FTS5 table is
+    read, only its index."""
+    poids = ", ".join(str(p) for p in BM25_POIDS)
+    # Constant SQL; the query is a parameter.
+    return qs.extra(  # noqa: S610  # nosec B610
+        select={"rang": f"-bm25(recherche_fts, {poids})"},
+        tables=["recherche_fts"],
+        where=["recherche_fts MATCH %s", "recherche_documentrecherche.id = +recherche_fts.rowid"],
+        params=[requete],
+    )
+
+
 def _chercher(qs: QuerySet, criteres: Criteres, p: str, *, base: Q, aujourd_hui=None) -> QuerySet:
     """Filters, ranks and sorts `qs`, whose document is reached through the prefix `p`."""
     # One filter() call, so that every condition and the rank use the same joins.
@@ -143,16 +195,23 @@ def _chercher(qs: QuerySet, criteres: Criteres, p: str, *, base: Q, aujourd_hui=
         qs = qs.filter(filtre & Q(**{f"{p}search_vector": requete})).annotate(
             rang=SearchRank(F(f"{p}vecteur_rang"), requete)
         )
-    else:
+    elif p:
+        # Formations (exports, bulk edit): the FTS5 row joined on its document, ranked by bm25.
         qs = qs.filter(filtre & Q(**{f"{p}fts__texte__match": texte_fr.requete_fts5(criteres.texte)})).annotate(
             rang=-Bm25(F(f"{p}fts__texte"), *(Value(poids) for poids in BM25_POIDS))
         )
+    else:
+        # Documents (the search pages): the match as a set of rowids, read from FTS5's index alone.
+        requete = texte_fr.requete_fts5(criteres.texte)
+        qs = qs.filter(filtre & Q(id__in=correspondances_fts5(requete)))
+        qs = _rang_fts5(qs, requete) if criteres.tri == Tri.PERTINENCE else qs.annotate(rang=Value(None, FloatField()))
 
     tri = criteres.tri
     if tri == Tri.PERTINENCE and not plein_texte:
         tri = Tri.INTITULE
     if tri == Tri.PERTINENCE:
-        return qs.order_by(F("rang").desc(), f"{p}intitule_tri", f"{p}formation_id")
+        # "-rang" by name: on SQLite the rank may be an extra select (_rang_fts5), which F() cannot name.
+        return qs.order_by("-rang", f"{p}intitule_tri", f"{p}formation_id")
     if tri == Tri.MISE_A_JOUR:
         return qs.order_by(F(f"{p}mise_a_jour").desc(), f"{p}formation_id")
     if tri == Tri.PROCHAINE_SESSION:

@@ -25,7 +25,7 @@ from ofeli.organismes.gate import current_contact, organisme_scope
 
 from .forms import RechercheForm
 from .models import CritereRecherche, Kind
-from .query import Criteres, Tri, rechercher, rechercher_documents
+from .query import Criteres, Tri, mots_trop_courants, rechercher, rechercher_documents
 from .texte import a_des_mots
 
 PAR_PAGE = 20
@@ -66,20 +66,24 @@ def documents_classes(
     Ranking costs per matching document: words found in more than PLAFOND_COMPTE documents (« formation »,
     « stagiaires ») would be ranked by the tens of thousands for a page of 20. Such a search keeps exactly the
     same results, in the intitulé order (an index walk that stops at the page), and the page says so: more
-    words or criteria bring the relevance order back. The count is made once, before choosing.
+    precise words bring the relevance order back. On SQLite, words found in more than query.SEUIL_BM25 documents
+    take the same path whatever the other criteria keep (query.mots_trop_courants). The count is made once,
+    before choosing, without ranking.
     """
-    documents = rechercher_documents(criteres, kind=kind, organisme_id=organisme_id, aujourd_hui=aujourd_hui)
-    if restriction is not None:
-        documents = documents.filter(restriction)
-    compte = compter(documents)
-    plafonne = compte > PLAFOND_COMPTE and criteres.tri == Tri.PERTINENCE and a_des_mots(criteres.texte)
-    if plafonne:
-        documents = rechercher_documents(
-            replace(criteres, tri=Tri.INTITULE), kind=kind, organisme_id=organisme_id, aujourd_hui=aujourd_hui
-        )
-        if restriction is not None:
-            documents = documents.filter(restriction)
-    return documents, compte, plafonne
+
+    def documents_pour(c: Criteres) -> QuerySet:
+        documents = rechercher_documents(c, kind=kind, organisme_id=organisme_id, aujourd_hui=aujourd_hui)
+        return documents if restriction is None else documents.filter(restriction)
+
+    # Counted without ranking (the same documents in the intitulé order).
+    ordre_intitule = documents_pour(replace(criteres, tri=Tri.INTITULE))
+    compte = compter(ordre_intitule)
+    pertinence = criteres.tri == Tri.PERTINENCE and a_des_mots(criteres.texte)
+    if pertinence and (compte > PLAFOND_COMPTE or mots_trop_courants(criteres.texte)):
+        return ordre_intitule, compte, True
+    if criteres.tri == Tri.INTITULE or (criteres.tri == Tri.PERTINENCE and not pertinence):
+        return ordre_intitule, compte, False
+    return documents_pour(criteres), compte, False
 
 
 def formulaire_pour(request, params) -> RechercheForm:

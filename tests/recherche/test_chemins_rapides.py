@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import RequestFactory
 
 from ofeli.recherche import services
@@ -103,3 +104,47 @@ def test_the_page_says_why_results_are_sorted_by_intitule(creer_formation, staff
     monkeypatch.setattr(services, "PLAFOND_COMPTE", 2)
     html = client.get("/recherche/formations/", {"q": "formation"}).content.decode()
     assert "elles sont classées par intitulé" in html
+
+
+def test_relevance_puts_the_intitule_first_then_the_objectif_then_the_contenu(creer_formation, staff_user):
+    """The relevance order (bm25 on SQLite, ts_rank on PostgreSQL) ranks a word in the intitulé first; a filter
+    still cuts the results."""
+    creer_formation(intitule="Anglais", objectif="Parler", contenu="Soudure et tuyauterie", sessions=[LUNDI.date()])
+    creer_formation(intitule="Soudure à l'arc", objectif="Souder", sessions=[LUNDI.date()])
+    creer_formation(
+        intitule="Métallerie", objectif="Les soudures des métaux", certifiante=True, sessions=[LUNDI.date()]
+    )
+    creer_formation(intitule="Cuisine", objectif="Cuisiner", certifiante=True, sessions=[LUNDI.date()])
+    page = _page(staff_user, {"q": "soudures"})
+    assert [r.formation.intitule for r in page.resultats] == ["Soudure à l'arc", "Métallerie", "Anglais"]
+    assert not page.pertinence_plafonnee
+    assert [r.formation.intitule for r in _page(staff_user, {"q": "métaux or cuisine"}).resultats] == [
+        "Cuisine",
+        "Métallerie",
+    ]
+    assert {r.formation.intitule for r in _page(staff_user, {"q": "soudure -arc"}).resultats} == {
+        "Métallerie",
+        "Anglais",
+    }
+    assert [r.formation.intitule for r in _page(staff_user, {"q": "soudure", "certifiante": "oui"}).resultats] == [
+        "Métallerie"
+    ]
+
+
+def test_words_found_in_too_many_documents_for_fts5_are_sorted_by_intitule(creer_formation, staff_user, monkeypatch):
+    """SQLite's FTS5 ranks every document holding the words before the other criteria apply: beyond SEUIL_BM25
+    such documents, the results (still exactly those the criteria keep) come in the intitulé order and the page
+    says so, even when a criterion keeps few of them. PostgreSQL ranks after filtering: it keeps the relevance."""
+    from ofeli.recherche import query
+
+    creer_formation(intitule="Zinguerie et soudure", objectif="Toitures", certifiante=True, sessions=[LUNDI.date()])
+    creer_formation(intitule="Atelier", objectif="La soudure", certifiante=True, sessions=[LUNDI.date()])
+    creer_formation(intitule="Anglais", contenu="soudure", sessions=[LUNDI.date()])
+    params = {"q": "soudure", "certifiante": "oui"}
+    assert [r.formation.intitule for r in _page(staff_user, params).resultats] == ["Zinguerie et soudure", "Atelier"]
+    monkeypatch.setattr(query, "SEUIL_BM25", 2)
+    page = _page(staff_user, params)
+    sqlite = connection.vendor == "sqlite"
+    assert page.pertinence_plafonnee is sqlite
+    attendu = ["Atelier", "Zinguerie et soudure"] if sqlite else ["Zinguerie et soudure", "Atelier"]
+    assert [r.formation.intitule for r in page.resultats] == attendu
