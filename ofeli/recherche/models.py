@@ -72,6 +72,8 @@ class DocumentRecherche(models.Model):
             models.Index(fields=["kind", "intitule_tri"]),
             models.Index(fields=["kind", "mise_a_jour"]),
             models.Index(fields=["kind", "prochaine_session", "intitule_tri"]),
+            # The public search hides formations whose sessions have all ended: its count reads this index alone.
+            models.Index(fields=["kind", "derniere_session"]),
             models.Index(fields=["prochaine_au"]),
         ]
         verbose_name = "document de recherche"
