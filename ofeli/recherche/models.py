@@ -69,8 +69,10 @@ class DocumentRecherche(models.Model):
             models.Index(fields=["kind", "etat"]),
             models.Index(fields=["kind", "organisme"]),
             models.Index(fields=["kind", "source"]),
-            models.Index(fields=["kind", "intitule_tri"]),
-            models.Index(fields=["kind", "mise_a_jour"]),
+            # The whole order of the intitulé and update sorts (formation_id breaks ties): the page is an index
+            # walk that stops at its last row, never a sort of every document.
+            models.Index(fields=["kind", "intitule_tri", "formation"]),
+            models.Index(fields=["kind", "-mise_a_jour", "formation"]),
             models.Index(fields=["kind", "prochaine_session", "intitule_tri"]),
             # The public search hides formations whose sessions have all ended: its count reads this index alone.
             models.Index(fields=["kind", "derniere_session"]),

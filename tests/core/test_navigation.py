@@ -137,6 +137,12 @@ def pages_staff(m):
     ]
 
 
+def accueil_du_menu(doc) -> str | None:
+    """The first link of the left menu: the user's home."""
+    liens = doc.xpath('//nav[@aria-label="Menu principal"]//a/@href')
+    return liens[0] if liens else None
+
+
 def defauts(page: bytes) -> list[str]:
     doc = html.fromstring(page)
     problemes = []
@@ -148,6 +154,10 @@ def defauts(page: bytes) -> list[str]:
         problemes.append("pas de fil d'Ariane")
     elif fil[-1].get("aria-current") != "page":
         problemes.append("le fil d'Ariane ne finit pas par la page courante")
+    elif len(fil) > 1 and fil[0].xpath("./a/@href") != [accueil_du_menu(doc)]:
+        problemes.append("le fil d'Ariane ne commence pas par l'accueil")
+    elif len({tuple(li.xpath("./a/@href")) for li in fil[:-1]}) != len(fil) - 1:
+        problemes.append("un lien apparaît deux fois dans le fil d'Ariane")
     h1 = doc.xpath("//h1")
     if len(h1) != 1:
         problemes.append(f"{len(h1)} <h1>")
