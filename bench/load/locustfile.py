@@ -111,6 +111,8 @@ class OfContact(Connecte):
     def creer_formation_et_session(self):
         url = "/offre/formations/nouvelle/"
         page = self.client.get(url, name=url)
+        if page.status_code != 200:
+            return  # already counted as a failure; a POST without the form's CSRF token would only add a 403
         marque = f"Charge {RUN} {uuid.uuid4().hex[:12]}"
         donnees = {
             "intitule": marque,
@@ -131,6 +133,8 @@ class OfContact(Connecte):
         self.mes_formations.append(pk)
         url = f"/offre/formations/{pk}/sessions/nouvelle/"
         page = self.client.get(url, name="/offre/formations/[id]/sessions/nouvelle/")
+        if page.status_code != 200:
+            return
         lieux = re.findall(r'name="lieux" value="(\d+)"', page.text)
         debut = random.randint(1, 28)
         ECRITS["sessions_tentees"][pk] = ECRITS["sessions_tentees"].get(pk, 0) + 1

@@ -21,6 +21,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.contrib.auth.hashers import identify_hasher  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
@@ -35,6 +36,14 @@ NB_OF = int(os.environ.get("CHARGE_OF", 50))
 NB_STAFF = int(os.environ.get("CHARGE_STAFF", 5))
 
 
+def _mot_de_passe(user, created):
+    """The password, hashed with the current hasher's parameters: as after a first login (Django rehashes then),
+    so the run measures the logins of every day, not a one-off upgrade of accounts made by an older version."""
+    if created or identify_hasher(user.password).must_update(user.password):
+        user.set_password(MOT_DE_PASSE)
+        user.save()
+
+
 def comptes():
     organismes = list(Organisme.objects.filter(lieux__isnull=False, actif=True).distinct().order_by("pk")[:NB_OF])
     if len(organismes) < NB_OF:
@@ -46,9 +55,7 @@ def comptes():
             user, created = User.objects.get_or_create(
                 email=email, defaults={"first_name": "Charge", "last_name": f"OF {i}"}
             )
-            if created:
-                user.set_password(MOT_DE_PASSE)
-                user.save()
+            _mot_de_passe(user, created)
             Contact.objects.get_or_create(user=user, organisme=organisme, defaults={"peut_saisir": True})
             of.append({"email": email, "organisme": organisme.pk})
         for i in range(1, NB_STAFF + 1):
@@ -56,9 +63,7 @@ def comptes():
             user, created = User.objects.get_or_create(
                 email=email, defaults={"first_name": "Charge", "last_name": f"Staff {i}", "is_staff": True}
             )
-            if created:
-                user.set_password(MOT_DE_PASSE)
-                user.save()
+            _mot_de_passe(user, created)
             staff.append({"email": email})
     return {"mot_de_passe": MOT_DE_PASSE, "of": of, "staff": staff}
 

@@ -155,6 +155,17 @@ class Formation(Workflow):
                 fields=["source", "source_ref"], condition=~models.Q(source_ref=""), name="formation_source_ref_unique"
             )
         ]
+        indexes = [
+            # "Mes formations": an OF's formations, latest update first, a page at a time.
+            models.Index(fields=["organisme", "-updated_at"], name="formation_organisme_maj"),
+            # The review queue (ofeli.validation.services): formations en suspens, read from the index alone.
+            models.Index(
+                fields=["id"],
+                include=["etat", "soumise_at", "updated_at", "organisme"],
+                condition=models.Q(etat__in=["en_attente", "complement"]),
+                name="formation_en_suspens",
+            ),
+        ]
 
     def __str__(self):
         return self.intitule
@@ -203,6 +214,11 @@ class Action(Workflow):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # The review queue joins pending sessions to their action's formation and dispositif: from this
+            # narrow index rather than from the action rows.
+            models.Index(fields=["id"], include=["formation", "dispositif"], name="action_formation_dispositif"),
+        ]
 
     def __str__(self):
         return f"{self.formation} — {self.get_dispositif_display()}"
@@ -211,6 +227,15 @@ class Action(Workflow):
 class Session(Workflow):
     class Meta:
         ordering = ["debut", "id"]
+        indexes = [
+            # The review queue (ofeli.validation.services): pending sessions, read from the index alone.
+            models.Index(
+                fields=["action", "id"],
+                include=["soumise_at", "updated_at", "numero"],
+                condition=models.Q(etat="en_attente"),
+                name="session_en_attente",
+            ),
+        ]
 
     action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="sessions")
     debut = models.DateField("date de début")

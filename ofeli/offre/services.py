@@ -195,9 +195,11 @@ def _appliquer(obj, donnees: dict, champs: list[str]):
             setattr(obj, champ, donnees[champ])
 
 
-def _appliquer_m2m(obj, donnees: dict, champs: list[str]):
+def _appliquer_m2m(obj, donnees: dict, champs: list[str], *, nouveau: bool = False):
     for champ in champs:
         if champ in donnees:
+            if nouveau and not donnees[champ]:
+                continue  # a new object has no links yet: nothing to clear (one query saved per field)
             getattr(obj, champ).set(donnees[champ] or [])
 
 
@@ -213,7 +215,7 @@ def formation_creer(*, organisme, user, donnees: dict, agrement=None) -> Formati
     _appliquer(formation, donnees, FORMATION_CHAMPS)
     formation.full_clean(exclude=["organisme", "created_by"])
     formation.save()
-    _appliquer_m2m(formation, donnees, FORMATION_M2M)
+    _appliquer_m2m(formation, donnees, FORMATION_M2M, nouveau=True)
     if agrement is not None:
         piece_jointe_ajouter(
             organisme=organisme,
@@ -314,12 +316,13 @@ class ConventionCandidate:
         self.commune_lieu = commune_lieu
 
 
-def _enregistrer_contacts(session: Session, donnees: dict):
+def _enregistrer_contacts(session: Session, donnees: dict, *, nouvelle: bool = False):
     for champ, role in SESSION_CONTACTS.items():
         if champ not in donnees:
             continue
         wanted = list(donnees[champ] or [])
-        SessionContact.objects.filter(session=session, role=role).exclude(contact__in=wanted).delete()
+        if not nouvelle:  # a new session has no contact to remove
+            SessionContact.objects.filter(session=session, role=role).exclude(contact__in=wanted).delete()
         for contact in wanted:
             SessionContact.objects.get_or_create(session=session, contact=contact, role=role)
 
@@ -356,13 +359,13 @@ def session_creer(
     _appliquer(action, donnees, ACTION_CHAMPS)
     action.full_clean(exclude=["formation", "created_by", "organisme_formateur"])
     action.save()
-    _appliquer_m2m(action, donnees, ACTION_M2M)
+    _appliquer_m2m(action, donnees, ACTION_M2M, nouveau=True)
     session = Session(action=action, etat=Etat.BROUILLON, created_by=user)
     _appliquer(session, donnees, SESSION_CHAMPS)
     session.full_clean(exclude=["action", "created_by", "adresse_inscription"])
     session.save()
-    _appliquer_m2m(session, donnees, SESSION_M2M)
-    _enregistrer_contacts(session, donnees)
+    _appliquer_m2m(session, donnees, SESSION_M2M, nouveau=True)
+    _enregistrer_contacts(session, donnees, nouvelle=True)
     _joindre_convention(
         formation=formation, session=session, user=user, convention=convention, commune_lieu=commune_convention
     )

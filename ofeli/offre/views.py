@@ -74,12 +74,19 @@ def _transition(request, action, succes: str) -> None:
 
 @of_required(Intent.READ)
 def formations_liste(request):
-    formations = (
-        organisme_scope(request, Formation.objects.select_related("organisme"))
-        .annotate(nb_sessions=Count("actions__sessions"))
-        .order_by("-updated_at", "pk")
-    )
+    formations = organisme_scope(request, Formation.objects.select_related("organisme")).order_by("-updated_at", "pk")
     page = Paginator(formations, 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    # Sessions are counted for the page shown only: a count joined to the whole list (an OF may have
+    # thousands of formations) would group every session of the organisme to show fifty lines.
+    nombres = dict(
+        Session.objects.filter(action__formation__in=[f.pk for f in page.object_list])
+        .order_by()
+        .values_list("action__formation")
+        .annotate(n=Count("pk"))
+    )
+    for formation in page.object_list:
+        formation.nb_sessions = nombres.get(formation.pk, 0)
     return render(
         request,
         "offre/formations_liste.html",

@@ -1,4 +1,7 @@
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from ofeli.core.region import current_region
 from ofeli.offre.models import Dispositif
@@ -7,9 +10,29 @@ from ofeli.organismes.models import Organisme
 from .services import TypeChangement
 
 
+class SelectRapide(forms.Select):
+    """A select whose options are written directly, not through one template per option: the queue's organisme
+    filter lists every organisme with something waiting (hundreds at regional scale)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        choisis = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((v, mark_safe(" selected") if str(v) in choisis else "", libelle) for v, libelle in self.choices),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
+        )
+
+
 class FiltreForm(forms.Form):
     organisme = forms.ModelChoiceField(
-        label="Organisme", queryset=Organisme.objects.none(), required=False, empty_label="Tous les organismes"
+        label="Organisme",
+        queryset=Organisme.objects.none(),
+        required=False,
+        empty_label="Tous les organismes",
+        widget=SelectRapide,
     )
     departement = forms.ChoiceField(label="Département", required=False)
     dispositif = forms.ChoiceField(

@@ -1,8 +1,8 @@
 """Carif numbers of formations, actions and sessions (docs/decisions/validation-numeros-carif.md).
 
 Given on first validation, unique (a unique constraint on each table), never reused: each kind has
-a counter row (Compteur) that only goes up. The row is locked with select_for_update (PostgreSQL)
-and incremented by an UPDATE before it is read, which also takes SQLite's write lock first: two
+a counter row (Compteur) that only goes up. The row is incremented by an UPDATE before it is read,
+which locks it (PostgreSQL) or takes SQLite's write lock until the transaction ends: two
 validations at the same time always get two different numbers.
 
 Format, like the guide's session references ("308695S"): the counter's value followed by the
@@ -39,19 +39,23 @@ def _plus_grand_existant(objet: str) -> int:
     return plus_grand
 
 
-@transaction.atomic
 def numero_suivant(objet: str) -> str:
-    """The next free Carif number for "formation", "action" or "session"."""
+    """The next free Carif number for "formation", "action" or "session".
+
+    The UPDATE of the counter takes its row lock (PostgreSQL) or the database's write lock (SQLite) until the
+    end of the caller's transaction: two validations at the same time always get two different values. No
+    savepoint of its own: it runs inside the validation's transaction, which fails as a whole.
+    """
     if objet not in SUFFIXES:
         raise ValueError(objet)
     nom = f"carif_{objet}"
-    if not Compteur.objects.filter(nom=nom).exists():
-        Compteur.objects.get_or_create(nom=nom, defaults={"valeur": _plus_grand_existant(objet)})
     modele = MODELES[objet]
-    while True:
-        Compteur.objects.select_for_update().get(nom=nom)  # PostgreSQL: waits for any other validation
-        Compteur.objects.filter(nom=nom).update(valeur=F("valeur") + 1)  # SQLite: takes the write lock first
-        valeur = Compteur.objects.values_list("valeur", flat=True).get(nom=nom)
-        numero = formater(valeur, objet)
-        if not modele.objects.filter(numero=numero).exists():
-            return numero
+    with transaction.atomic(savepoint=False):
+        while True:
+            if not Compteur.objects.filter(nom=nom).update(valeur=F("valeur") + 1):
+                Compteur.objects.get_or_create(nom=nom, defaults={"valeur": _plus_grand_existant(objet)})
+                continue
+            valeur = Compteur.objects.values_list("valeur", flat=True).get(nom=nom)
+            numero = formater(valeur, objet)
+            if not modele.objects.filter(numero=numero).exists():
+                return numero

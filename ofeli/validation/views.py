@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,12 +34,15 @@ def file(request):
     resultats = None
     if request.method == "POST":
         resultats = _valider_plusieurs(request, request.POST.getlist("elements"))
-    organismes = Organisme.objects.filter(
-        Q(formations__etat=Etat.EN_ATTENTE) | Q(formations__actions__sessions__etat=Etat.EN_ATTENTE)
-    ).distinct()
+    # The filter lists the organismes with something in the queue, read from the queue's keys rather than from
+    # another pass over the offer; the filters then apply to the same keys.
+    toute_la_file = services.file_elements()
+    organismes = Organisme.objects.filter(services.parmi(toute_la_file.organisme_ids)).only(
+        "pk", "nom", "raison_sociale"
+    )
     filtre = FiltreForm(request.GET or None, organismes=organismes)
     criteres = filtre.cleaned_data if filtre.is_valid() else {}
-    elements = services.file_elements(
+    elements = toute_la_file.filtrer(
         organisme=criteres.get("organisme"),
         departement=criteres.get("departement", ""),
         dispositif=criteres.get("dispositif", ""),
@@ -204,7 +206,7 @@ def session_element(request, pk):
 
 def _element_page(request, obj, formation, formes, objet):
     courante = publication_courante(formation)
-    diff = snapshot.diff(formation=formation, publication_data=courante.data if courante else None)
+    diff = snapshot.diff(formation=snapshot.charger(formation.pk), publication_data=courante.data if courante else None)
     if objet == "session":
         diff["actions"] = [a for a in diff["actions"] if any(s["id"] == obj.pk for s in a["sessions"])]
         for a in diff["actions"]:

@@ -323,7 +323,7 @@ def _publier(formation: Formation, *, user, raison=Publication.Fermeture.REMPLAC
     now = timezone.now()
     precedente = Publication.objects.select_for_update().filter(formation=formation, closed_at__isnull=True).first()
     data = snapshot.instantane(
-        formation=formation,
+        formation=snapshot.charger(formation.pk),
         precedente=precedente.data if precedente else None,
         retenir=lambda obj: obj.etat == Etat.VALIDEE,
     )

@@ -70,6 +70,14 @@ class TestListe:
         assert "Nouvelle formation" in html
         assert reverse("offre:formation_detail", args=[mienne.pk]) in html
 
+    def test_la_liste_compte_les_sessions_de_chaque_formation(self, client_saisisseur, saisisseur):
+        deux = FormationFactory(organisme=saisisseur.organisme)
+        SessionFactory(action__formation=deux)
+        SessionFactory(action__formation=deux)
+        aucune = FormationFactory(organisme=saisisseur.organisme)
+        page = client_saisisseur.get(reverse("offre:formations_liste")).context["formations"]
+        assert {f.pk: f.nb_sessions for f in page} == {deux.pk: 2, aucune.pk: 0}
+
     def test_un_lecteur_n_a_pas_le_bouton_nouvelle_formation(self, client, lecteur):
         client.force_login(lecteur.user)
         assert "Nouvelle formation" not in client.get(reverse("offre:formations_liste")).content.decode()

@@ -3,6 +3,8 @@ import zoneinfo
 
 import pytest
 import time_machine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ofeli.validation import delais
 
@@ -66,3 +68,29 @@ def test_formater_heures():
     assert delais.formater_heures(30) == "1 j 6 h"
     assert delais.formater_heures(-2.5) == "2 h 30 min"
     assert delais.formater_heures(0.25) == "15 min"
+
+
+def _heures_jour_par_jour(debut, fin):
+    """The definition, one day after the other (what heures_ouvrees_entre computes faster)."""
+    courant = debut.astimezone(PARIS).replace(tzinfo=None)
+    fin = fin.astimezone(PARIS).replace(tzinfo=None)
+    total = datetime.timedelta()
+    while courant < fin:
+        minuit = datetime.datetime.combine(courant.date() + datetime.timedelta(days=1), datetime.time())
+        borne = min(minuit, fin)
+        if delais.est_jour_ouvre(courant.date()):
+            total += borne - courant
+        courant = borne
+    return total.total_seconds() / 3600
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.datetimes(min_value=datetime.datetime(2024, 1, 1), max_value=datetime.datetime(2027, 12, 31)),
+    st.integers(min_value=0, max_value=60 * 24 * 800),
+)
+def test_working_hours_between_equal_counting_day_by_day(debut, minutes):
+    debut = debut.replace(tzinfo=PARIS)
+    fin = debut + datetime.timedelta(minutes=minutes)
+    assert delais.heures_ouvrees_entre(debut, fin) == _heures_jour_par_jour(debut, fin)
+    assert delais.heures_ouvrees_entre(fin, debut) == -_heures_jour_par_jour(debut, fin)

@@ -63,6 +63,40 @@ def test_queue_filters(client, staff_user, organisme):
     assert intitules(type_changement="modification") == []
 
 
+def test_queue_filter_lists_the_organismes_with_something_waiting(client, staff_user, organisme, saisisseur):
+    sans_rien = OrganismeFactory()
+    FormationFactory(organisme=sans_rien)  # a draft: nothing waiting
+    avec_session = OrganismeFactory()
+    formation = _soumise(avec_session)
+    workflow.formation_valider(formation=formation, user=staff_user)
+    session = SessionFactory(action=formation.actions.get(), etat=Etat.BROUILLON)
+    workflow.session_soumettre(session=session, user=staff_user)
+    _soumise(organisme)
+    client.force_login(staff_user)
+    url = reverse("validation:file")
+
+    choix = client.get(url).context["filtre"].fields["organisme"].queryset
+    assert set(choix) == {organisme, avec_session}
+    html = client.get(url, {"organisme": avec_session.pk}).content.decode()
+    assert f'<option value="{avec_session.pk}" selected>' in html
+    assert [e.obj.pk for e in client.get(url, {"organisme": avec_session.pk}).context["page"].object_list] == [
+        session.pk
+    ]
+
+
+def test_queue_page_reads_only_the_items_shown(client, staff_user, organisme, django_assert_max_num_queries):
+    """A page of the queue loads its fifty items, whatever the number waiting: the count stays exact."""
+    for _ in range(55):
+        _soumise(organisme)
+    client.force_login(staff_user)
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("validation:file"))
+    assert response.context["total"] == 55
+    assert len(response.context["page"].object_list) == 50
+    suite = client.get(reverse("validation:file"), {"page": 2}).context["page"].object_list
+    assert len(suite) == 5
+
+
 def test_queue_shows_new_session_of_a_validated_formation(client, staff_user, organisme, saisisseur):
     formation = _soumise(organisme)
     workflow.formation_valider(formation=formation, user=staff_user)
