@@ -8,7 +8,8 @@ Started by bench/load/run (gunicorn on loopback, bounded in time and in requests
 - Visiteur (the rest): public search and formation pages.
 
 At the end the records are written to $CHARGE_DOSSIER/ecrits.json for bench/load/verifier.py.
-Environment: CHARGE_DOSSIER (from preparer.py), CHARGE_MAX_REQUETES (stop after that many requests).
+Environment: CHARGE_DOSSIER (from preparer.py), CHARGE_MAX_REQUETES (stop after that many requests), CHARGE_RYTHME
+(soutenu or humain: the users' pauses, see RYTHMES).
 """
 
 import json
@@ -24,6 +25,14 @@ DOSSIER = Path(os.environ["CHARGE_DOSSIER"])
 COMPTES = json.loads((DOSSIER / "comptes.json").read_text())
 URLS = (DOSSIER / "urls.txt").read_text().split()
 MAX_REQUETES = int(os.environ.get("CHARGE_MAX_REQUETES", "20000"))
+# Pauses between two requests of a user, in seconds (CHARGE_RYTHME): "soutenu" (the default) is a stress test, each
+# user clicking every 1–5 s; "humain" paces them as people reading and typing (a formation or session form takes a
+# contact minutes to fill; docs/performance.md, Load test).
+RYTHMES = {
+    "soutenu": {"of": (1, 4), "staff": (2, 5), "visiteur": (1, 3)},
+    "humain": {"of": (5, 15), "staff": (5, 15), "visiteur": (3, 10)},
+}
+PAUSES = RYTHMES[os.environ.get("CHARGE_RYTHME", "soutenu")]
 RUN = uuid.uuid4().hex[:8]
 MOTS = ["formation", "soudeur", "anglais", "électricien", "comptabilité", "aide-soignant", "cariste", "logistique"]
 
@@ -100,7 +109,7 @@ class Connecte(HttpUser):
 
 class OfContact(Connecte):
     fixed_count = int(os.environ.get("CHARGE_OF", 50))
-    wait_time = between(1, 4)
+    wait_time = between(*PAUSES["of"])
 
     def on_start(self):
         self.compte = _of_libres.pop() if _of_libres else random.choice(COMPTES["of"])
@@ -175,7 +184,7 @@ class OfContact(Connecte):
 
 class Staff(Connecte):
     fixed_count = int(os.environ.get("CHARGE_STAFF", 5))
-    wait_time = between(2, 5)
+    wait_time = between(*PAUSES["staff"])
 
     def on_start(self):
         self.compte = _staff_libres.pop() if _staff_libres else random.choice(COMPTES["staff"])
@@ -209,7 +218,7 @@ class Staff(Connecte):
 
 
 class Visiteur(HttpUser):
-    wait_time = between(1, 3)
+    wait_time = between(*PAUSES["visiteur"])
 
     @task(5)
     def fiche(self):
