@@ -22,7 +22,7 @@ from django.utils import timezone
 from ofeli.offre.models import DISPOSITIFS_FONDS_PUBLICS, Action, Formation, ModalitesEnseignement
 
 from . import texte
-from .models import CritereRecherche, DocumentRecherche, Kind
+from .models import SANS_PROCHAINE_SESSION, CritereRecherche, DocumentRecherche, Kind
 
 BATCH = 500
 Nom = CritereRecherche.Nom
@@ -161,10 +161,10 @@ _COLONNES = [
 ]
 
 
-def prochaine_session(donnees: Donnees, jour: datetime.date) -> datetime.date | None:
-    """The first session start on or after `jour` (from the document's criteria)."""
+def prochaine_session(donnees: Donnees, jour: datetime.date) -> datetime.date:
+    """The first session start on or after `jour` (from the document's criteria), SANS_PROCHAINE_SESSION if none."""
     debuts = [v for nom, v in donnees.criteres if nom == Nom.DEBUT and v >= jour.isoformat()]
-    return datetime.date.fromisoformat(min(debuts)) if debuts else None
+    return datetime.date.fromisoformat(min(debuts)) if debuts else SANS_PROCHAINE_SESSION
 
 
 _PG_VECTOR = """
@@ -287,9 +287,11 @@ def rafraichir_prochaines_sessions(jour: datetime.date | None = None, *, batch: 
     (ofeli.recherche.tasks). Returns how many were updated.
     """
     jour = jour or timezone.localdate()
-    perimes = DocumentRecherche.objects.filter(
-        Q(prochaine_session__lt=jour) | Q(prochaine_au__gt=jour) | Q(prochaine_au__isnull=True)
-    )
+    conditions = (Q(prochaine_session__lt=jour), Q(prochaine_au__gt=jour), Q(prochaine_au__isnull=True))
+    # Three index probes first: their OR in one query reads the whole table (SQLite), on every such sort.
+    if not any(DocumentRecherche.objects.filter(c).exists() for c in conditions):
+        return 0
+    perimes = DocumentRecherche.objects.filter(conditions[0] | conditions[1] | conditions[2])
     total = 0
     while ids := list(perimes.order_by("pk").values_list("pk", flat=True)[:batch]):
         with transaction.atomic():
@@ -302,7 +304,7 @@ def rafraichir_prochaines_sessions(jour: datetime.date | None = None, *, batch: 
             documents = list(DocumentRecherche.objects.filter(pk__in=ids).only("pk"))
             for document in documents:
                 valeur = prochaines.get(document.pk)
-                document.prochaine_session = datetime.date.fromisoformat(valeur) if valeur else None
+                document.prochaine_session = datetime.date.fromisoformat(valeur) if valeur else SANS_PROCHAINE_SESSION
                 document.prochaine_au = jour
             DocumentRecherche.objects.bulk_update(documents, ["prochaine_session", "prochaine_au"], batch_size=500)
         total += len(ids)

@@ -20,8 +20,13 @@ Full text, per database (the engine picks the one in use):
   so that the ORM can join it; it is never written through the ORM.
 """
 
+import datetime
+
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+
+# The stored next session of a document that has none (recherche.index.prochaine_session): sorts after any date.
+SANS_PROCHAINE_SESSION = datetime.date(9999, 12, 31)
 
 
 class Kind(models.TextChoices):
@@ -58,6 +63,9 @@ class DocumentRecherche(models.Model):
     # next session reads a column instead of the sessions. Still exact on a later day D as long as it is not
     # before D (the starts in between were all before it); ofeli.recherche.index.rafraichir_prochaines_sessions
     # recomputes the others before such a sort (and each night).
+    # A document without a session to come holds SANS_PROCHAINE_SESSION (never NULL once computed): the sort walks
+    # the index (kind, prochaine_session, intitule_tri) in its plain ascending order, which SQLite cannot do for
+    # an order with NULLS LAST.
     prochaine_session = models.DateField(null=True)
     prochaine_au = models.DateField(null=True)
     mise_a_jour = models.DateTimeField("mise à jour le")
@@ -77,6 +85,8 @@ class DocumentRecherche(models.Model):
             # The public search hides formations whose sessions have all ended: its count reads this index alone.
             models.Index(fields=["kind", "derniere_session"]),
             models.Index(fields=["prochaine_au"]),
+            # rafraichir_prochaines_sessions: the documents whose stored next session has started, without a scan.
+            models.Index(fields=["prochaine_session"]),
         ]
         verbose_name = "document de recherche"
         verbose_name_plural = "documents de recherche"

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, FilteredRelation, FloatField, Func, Q, QuerySet, Value
+from django.db.models import BigAutoField, DateField, F, FilteredRelation, FloatField, Func, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import GreaterThanOrEqual, In, LessThanOrEqual
 from django.utils import timezone
 
 from . import texte as texte_fr
@@ -75,16 +76,44 @@ class Criteres:
     tri: str = Tri.PERTINENCE
 
 
+class SansIndex(Func):
+    """`+expression` (SQLite: the same value, which SQLite may no longer use to pick the rows to read first)."""
+
+    template = "+%(expressions)s"
+
+
+class InSansIndex(In):
+    """`+column IN (...)` (SQLite): the same test, which SQLite may no longer use to pick the rows to read first."""
+
+    lookup_name = "in_sans_index"
+
+    def as_sql(self, compiler, connection):
+        sql, params = super().as_sql(compiler, connection)
+        return f"+{sql}", params
+
+
+BigAutoField.register_lookup(InSansIndex)
+
+
 class Bm25(Func):
     function = "bm25"
     output_field = FloatField()
 
 
-def conditions(criteres: Criteres, p: str = "") -> Q:
-    """The filters (not the full text) as one condition on the document, reached through the prefix `p`."""
+def conditions(criteres: Criteres, p: str = "", *, dense: bool = False) -> Q:
+    """The filters (not the full text) as one condition on the document, reached through the prefix `p`.
+
+    `dense` (SQLite): the criteria keep more than PLAFOND_COMPTE documents; the page is then found sooner by
+    walking the sort's index and testing each document than by reading the criteria's documents first.
+    """
+    sans_index = dense and connection.vendor == "sqlite"
+    dans = "in_sans_index" if sans_index else "in"
+
+    def colonne_date(nom):
+        return SansIndex(F(nom), output_field=DateField()) if sans_index else F(nom)
 
     def ayant(nom, **lookup):
-        return Q(**{f"{p}id__in": CritereRecherche.objects.filter(nom=nom, **lookup).values("document_id")})
+        return Q(**{f"{p}id__{dans}": CritereRecherche.objects.filter(nom=nom, **lookup).values("document_id")})
 
     q = Q()
     for nom, valeurs in (
@@ -123,10 +152,10 @@ def conditions(criteres: Criteres, p: str = "") -> Q:
         # session starts (ISO dates, which sort as text) decide.
         bornes = {}
         if criteres.debut_apres:
-            q &= Q(**{f"{p}derniere_session__gte": criteres.debut_apres})
+            q &= Q(GreaterThanOrEqual(colonne_date(f"{p}derniere_session"), criteres.debut_apres))
             bornes["valeur__gte"] = criteres.debut_apres.isoformat()
         if criteres.debut_avant:
-            q &= Q(**{f"{p}premiere_session__lte": criteres.debut_avant})
+            q &= Q(LessThanOrEqual(colonne_date(f"{p}premiere_session"), criteres.debut_avant))
             bornes["valeur__lte"] = criteres.debut_avant.isoformat()
         q &= ayant(Nom.DEBUT, **bornes)
     return q
@@ -183,10 +212,10 @@ def _rang_fts5(qs: QuerySet, requete: str) -> QuerySet:
     )
 
 
-def _chercher(qs: QuerySet, criteres: Criteres, p: str, *, base: Q, aujourd_hui=None) -> QuerySet:
+def _chercher(qs: QuerySet, criteres: Criteres, p: str, *, base: Q, aujourd_hui=None, dense: bool = False) -> QuerySet:
     """Filters, ranks and sorts `qs`, whose document is reached through the prefix `p`."""
     # One filter() call, so that every condition and the rank use the same joins.
-    filtre = base & conditions(criteres, p)
+    filtre = base & conditions(criteres, p, dense=dense)
     plein_texte = texte_fr.a_des_mots(criteres.texte)
     if not plein_texte:
         qs = qs.filter(filtre).annotate(rang=Value(None, output_field=FloatField()))
@@ -203,7 +232,10 @@ def _chercher(qs: QuerySet, criteres: Criteres, p: str, *, base: Q, aujourd_hui=
     else:
         # Documents (the search pages): the match as a set of rowids, read from FTS5's index alone.
         requete = texte_fr.requete_fts5(criteres.texte)
-        qs = qs.filter(filtre & Q(id__in=correspondances_fts5(requete)))
+        # More than PLAFOND_COMPTE results (`dense`): walking the sort's index and testing each document against
+        # the match finds the page sooner than reading every match first and sorting them.
+        dans = "id__in_sans_index" if dense else "id__in"
+        qs = qs.filter(filtre & Q(**{dans: correspondances_fts5(requete)}))
         qs = _rang_fts5(qs, requete) if criteres.tri == Tri.PERTINENCE else qs.annotate(rang=Value(None, FloatField()))
 
     tri = criteres.tri
@@ -218,22 +250,30 @@ def _chercher(qs: QuerySet, criteres: Criteres, p: str, *, base: Q, aujourd_hui=
         # The stored next session (models.DocumentRecherche.prochaine_session), made exact for today first:
         # no per-row look-up of the sessions, and an index walk (kind, prochaine_session) can serve the page.
         rafraichir_prochaines_sessions(aujourd_hui or timezone.localdate())
-        return qs.order_by(F(f"{p}prochaine_session").asc(nulls_last=True), f"{p}intitule_tri", f"{p}formation_id")
+        # No NULL once refreshed (models.SANS_PROCHAINE_SESSION): the plain ascending order, an index walk on
+        # both databases.
+        return qs.order_by(f"{p}prochaine_session", f"{p}intitule_tri", f"{p}formation_id")
     return qs.order_by(f"{p}intitule_tri", f"{p}formation_id")
 
 
 def rechercher_documents(
-    criteres: Criteres, *, kind: str = Kind.OFFRE, organisme_id: int | None = None, aujourd_hui=None
+    criteres: Criteres,
+    *,
+    kind: str = Kind.OFFRE,
+    organisme_id: int | None = None,
+    aujourd_hui=None,
+    dense: bool = False,
 ) -> QuerySet:
     """The documents of `kind` matching `criteres` (within one organisme if given), ranked and sorted.
 
     The fast path for a page of results: the count and the page's ids never touch the formation table.
+    `dense`: the caller knows that more than PLAFOND_COMPTE documents match (SQLite: see _chercher).
     Annotated with `rang` (None without full text); `prochaine_session` is a column of the document.
     """
     base = Q(kind=kind)
     if organisme_id is not None:
         base &= Q(organisme_id=organisme_id)
-    return _chercher(DocumentRecherche.objects.all(), criteres, "", base=base, aujourd_hui=aujourd_hui)
+    return _chercher(DocumentRecherche.objects.all(), criteres, "", base=base, aujourd_hui=aujourd_hui, dense=dense)
 
 
 def rechercher(formations: QuerySet, criteres: Criteres, *, kind: str = Kind.OFFRE, aujourd_hui=None) -> QuerySet:

@@ -71,19 +71,19 @@ def documents_classes(
     before choosing, without ranking.
     """
 
-    def documents_pour(c: Criteres) -> QuerySet:
-        documents = rechercher_documents(c, kind=kind, organisme_id=organisme_id, aujourd_hui=aujourd_hui)
+    def documents_pour(c: Criteres, dense: bool = False) -> QuerySet:
+        documents = rechercher_documents(c, kind=kind, organisme_id=organisme_id, aujourd_hui=aujourd_hui, dense=dense)
         return documents if restriction is None else documents.filter(restriction)
 
     # Counted without ranking (the same documents in the intitulé order).
-    ordre_intitule = documents_pour(replace(criteres, tri=Tri.INTITULE))
-    compte = compter(ordre_intitule)
+    compte = compter(documents_pour(replace(criteres, tri=Tri.INTITULE)))
+    dense = compte > PLAFOND_COMPTE
     pertinence = criteres.tri == Tri.PERTINENCE and a_des_mots(criteres.texte)
-    if pertinence and (compte > PLAFOND_COMPTE or mots_trop_courants(criteres.texte)):
-        return ordre_intitule, compte, True
-    if criteres.tri == Tri.INTITULE or (criteres.tri == Tri.PERTINENCE and not pertinence):
-        return ordre_intitule, compte, False
-    return documents_pour(criteres), compte, False
+    if pertinence and (dense or mots_trop_courants(criteres.texte)):
+        return documents_pour(replace(criteres, tri=Tri.INTITULE), dense), compte, True
+    if criteres.tri == Tri.PERTINENCE and not pertinence:
+        return documents_pour(replace(criteres, tri=Tri.INTITULE), dense), compte, False
+    return documents_pour(criteres, dense), compte, False
 
 
 def formulaire_pour(request, params) -> RechercheForm:

@@ -9,7 +9,7 @@ from django.test import RequestFactory
 
 from ofeli.recherche import services
 from ofeli.recherche.index import rafraichir_prochaines_sessions
-from ofeli.recherche.models import DocumentRecherche, Kind
+from ofeli.recherche.models import SANS_PROCHAINE_SESSION, DocumentRecherche, Kind
 from ofeli.recherche.query import Criteres, Tri, rechercher_documents
 from ofeli.recherche.services import page_pour
 
@@ -32,6 +32,15 @@ def test_next_session_is_stored_at_indexing(creer_formation):
         formation = creer_formation(intitule="A", sessions=[_jour(-10), _jour(5), _jour(40)])
         document = DocumentRecherche.objects.get(formation=formation, kind=Kind.OFFRE)
     assert (document.prochaine_session, document.prochaine_au) == (_jour(5), LUNDI.date())
+
+
+def test_a_formation_without_session_to_come_stores_a_date_after_any_other(creer_formation):
+    """Never NULL once computed: the sort by next session is a plain ascending index walk on both databases."""
+    with time_machine.travel(LUNDI, tick=False):
+        formation = creer_formation(intitule="Passée", sessions=[_jour(-10)])
+        document = DocumentRecherche.objects.get(formation=formation, kind=Kind.OFFRE)
+    assert document.prochaine_session == SANS_PROCHAINE_SESSION
+    assert rafraichir_prochaines_sessions(_jour(3)) == 0  # still exact days later: nothing to recompute
 
 
 def test_next_session_sort_stays_exact_as_days_pass(creer_formation):
@@ -148,3 +157,39 @@ def test_words_found_in_too_many_documents_for_fts5_are_sorted_by_intitule(creer
     assert page.pertinence_plafonnee is sqlite
     attendu = ["Atelier", "Zinguerie et soudure"] if sqlite else ["Zinguerie et soudure", "Atelier"]
     assert [r.formation.intitule for r in page.resultats] == attendu
+
+
+def test_many_results_keep_every_criterion_when_the_page_walks_the_sort(creer_formation, staff_user, monkeypatch):
+    """Beyond PLAFOND_COMPTE results, SQLite walks the sort's index and tests each document (words, dates,
+    département): the same results as below the cap, in the order asked."""
+    from tests.factories import LieuFactory
+
+    for intitule, debut, departement in [
+        ("Delta", _jour(10), "18"),
+        ("Alpha", _jour(20), "18"),
+        ("Charlie", _jour(200), "18"),  # starts after the range
+        ("Bravo", _jour(15), "45"),  # another département
+        ("Echo", _jour(12), "18"),
+    ]:
+        creer_formation(
+            intitule=f"{intitule} zinguerie",
+            sessions=[debut],
+            lieu=LieuFactory(departement=departement, code_insee=f"{departement}033", ville="Ville"),
+        )
+    creer_formation(intitule="Foxtrot", sessions=[_jour(11)], lieu=LieuFactory(departement="18"))  # no word
+    params = {
+        "q": "zingueries",
+        "departement": "18",
+        "debut_apres": _jour(5).strftime("%d/%m/%Y"),
+        "debut_avant": _jour(30).strftime("%d/%m/%Y"),
+    }
+    for tri, attendu in [
+        ("intitule", ["Alpha zinguerie", "Delta zinguerie", "Echo zinguerie"]),
+        ("prochaine_session", ["Delta zinguerie", "Echo zinguerie", "Alpha zinguerie"]),
+    ]:
+        with time_machine.travel(LUNDI, tick=False):
+            avant = [r.formation.intitule for r in _page(staff_user, {**params, "tri": tri}).resultats]
+            monkeypatch.setattr(services, "PLAFOND_COMPTE", 2)  # 3 results: more than the cap, all counted
+            apres = [r.formation.intitule for r in _page(staff_user, {**params, "tri": tri}).resultats]
+            monkeypatch.setattr(services, "PLAFOND_COMPTE", 10_000)
+        assert (avant, apres) == (attendu, attendu), tri
