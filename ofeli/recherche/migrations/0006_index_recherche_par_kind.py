@@ -7,9 +7,6 @@
   its kind; with one index for both, PostgreSQL matched the words in every document, then read each candidate's
   row to check its kind, or preferred reading the table and each (TOASTed) vector. A partial index per kind
   answers « these words, this kind » alone, and its candidates need no vector read (docs/performance.md).
-- PostgreSQL: statistics on (nom, valeur) of the criteria together. Alone, `valeur` is dominated by the sessions'
-  start dates, and « département 41 » was estimated at 1,117 rows for 14,727 at 100,000 formations: the planner
-  then probed each document (and its vector) instead of joining the département's documents to the words'.
 """
 
 from django.db import migrations, models
@@ -20,14 +17,11 @@ PG_FORWARD = [
     "CREATE INDEX IF NOT EXISTS recherche_document_fts_publication ON recherche_documentrecherche"
     " USING GIN (search_vector) WHERE kind = 'publication'",
     "DROP INDEX IF EXISTS recherche_document_fts",
-    "CREATE STATISTICS IF NOT EXISTS recherche_critere_nom_valeur (mcv) ON nom, valeur FROM recherche_critererecherche",
-    "ANALYZE recherche_critererecherche",
 ]
 PG_BACKWARD = [
     "CREATE INDEX IF NOT EXISTS recherche_document_fts ON recherche_documentrecherche USING GIN (search_vector)",
     "DROP INDEX IF EXISTS recherche_document_fts_offre",
     "DROP INDEX IF EXISTS recherche_document_fts_publication",
-    "DROP STATISTICS IF EXISTS recherche_critere_nom_valeur",
 ]
 
 
