@@ -11,9 +11,14 @@ Each measure runs in a fresh Python process, so its peak memory (resource.getrus
 - LHEO: ofeli.lheo.writer.write_formations over every formation, to a file (formations/s, peak RSS);
 - Excel: ofeli.exports.excel.write_excel over every formation, to a file (constant_memory);
 Throughput is wall-clock (database time included); the process's CPU time is printed beside it because the
-machine may be shared. Peak memory is the process's VmHWM (whole process: Python, Django, lxml).
-- floor: the same LHEO document parsed into memory beforehand, then serialised again with lxml (xmlfile, one
-  <formation> at a time, as the writer does) without the database; the ratio is LHEO time / floor time.
+machine may be shared (on SQLite it includes the engine, which runs in the process; on PostgreSQL the server's
+work is not in it). Peak memory is the process's VmHWM (whole process: Python, Django, lxml).
+- LHEO floor: the same LHEO document parsed into memory beforehand, then serialised again with lxml (xmlfile,
+  one <formation> at a time, as the writer does) without the database; the ratio is LHEO time / floor time.
+- Excel floor: the cells of the first 2,000 formations and their sessions computed beforehand, then written with
+  XlsxWriter (same workbook options, formats and cell types) as many times over as the export wrote rows,
+  without the database nor the application; the ratio is Excel time / floor time.
+The load average (1 min) is printed at the start and the end of each measure.
 Figures are printed, not stored: docs/performance.md keeps the ones the team records.
 """
 
@@ -45,17 +50,103 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
+def _rss_detail_mb() -> dict:
+    """Resident memory now, split: anonymous (the process's own) and file-backed (SQLite's memory map of the
+    database file, shared with the OS page cache and reclaimable: it counts in VmHWM)."""
+    detail = {}
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(("RssAnon:", "RssFile:")):
+                    detail[line.split(":")[0]] = int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return detail
+
+
 def _setup():
     import django
 
     django.setup()
 
 
-def measure(name: str, path: str, chunk_size: int) -> dict:
+def _excel_floor(path: str, formations: int, sessions: int) -> tuple[int, int]:
+    """Writes `formations` + `sessions` rows with XlsxWriter alone, cycling over cells computed beforehand."""
+    import xlsxwriter
+
+    from ofeli.exports import excel
+    from ofeli.lheo.writer import iter_formations, related
+    from ofeli.offre.models import Formation
+
+    def cells(colonnes, obj):
+        row = []
+        for index, colonne in enumerate(colonnes):
+            value = colonne.accesseur(obj)
+            if value is None or value == "":
+                continue
+            if colonne.format == excel.DATE:
+                value = excel._jour(value)
+            elif colonne.format == excel.INTEGER:
+                value = int(value)
+            elif colonne.format == excel.DECIMAL:
+                value = float(value)
+            else:
+                value = excel.clean_text(value)[: excel.MAX_CELL]
+            row.append((index, colonne.format, value))
+        return row
+
+    ids = list(Formation.objects.order_by("pk").values_list("pk", flat=True)[:2000])
+    sample_f, sample_s = [], []
+    for formation in iter_formations(ids):
+        sample_f.append(cells(excel.COLONNES_FORMATIONS, formation))
+        for action in related(formation, "actions"):
+            sample_s.extend(cells(excel.COLONNES_SESSIONS, session) for session in related(action, "sessions"))
+
+    def timed():
+        workbook = xlsxwriter.Workbook(
+            path,
+            {
+                "constant_memory": True,
+                "strings_to_numbers": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+            },
+        )
+        entete = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True})
+        date = workbook.add_format({"num_format": "dd/mm/yyyy"})
+        decimal = workbook.add_format({"num_format": "#,##0.00"})
+        for nom, colonnes, sample, total in (
+            ("Formations", excel.COLONNES_FORMATIONS, sample_f, formations),
+            ("Actions et sessions", excel.COLONNES_SESSIONS, sample_s, sessions),
+        ):
+            sheet = workbook.add_worksheet(nom)
+            for index, colonne in enumerate(colonnes):
+                sheet.set_column(index, index, colonne.largeur)
+                sheet.write_string(0, index, colonne.entete, entete)
+            sheet.freeze_panes(1, 0)
+            for number in range(1, total + 1):
+                for index, kind, value in sample[number % len(sample)] if sample else ():
+                    if kind == excel.DATE:
+                        sheet.write_datetime(number, index, value, date)
+                    elif kind == excel.INTEGER:
+                        sheet.write_number(number, index, value)
+                    elif kind == excel.DECIMAL:
+                        sheet.write_number(number, index, value, decimal)
+                    else:
+                        sheet.write_string(number, index, value)
+            if total:
+                sheet.autofilter(0, 0, total, len(colonnes) - 1)
+        workbook.close()
+
+    return timed
+
+
+def measure(name: str, path: str, chunk_size: int, counts: tuple[int, int] = (0, 0)) -> dict:
     """One measure, in this (fresh) process."""
     _setup()
     from ofeli.offre.models import Formation
 
+    load_start = os.getloadavg()[0]
     baseline = _rss_mb()
     if name == "lheo":
         from ofeli.lheo.writer import write_formations
@@ -90,6 +181,14 @@ def measure(name: str, path: str, chunk_size: int) -> dict:
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         count = len(formations)
         extra = {}
+    elif name == "excel-floor":
+        timed = _excel_floor(path, *counts)  # the cells are computed before the clock starts
+        baseline = _rss_mb()
+        start, cpu = time.perf_counter(), time.process_time()
+        timed()
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        count = counts[0]
+        extra = {"sessions": counts[1]}
     else:
         raise ValueError(name)
     return {
@@ -99,15 +198,29 @@ def measure(name: str, path: str, chunk_size: int) -> dict:
         "cpu_seconds": cpu,
         "per_second": count / elapsed if elapsed else 0.0,
         "peak_rss_mb": _rss_mb(),
+        "rss_end": _rss_detail_mb(),
         "baseline_rss_mb": baseline,
         "file_mb": os.path.getsize(path) / 1e6 if name != "floor" else 0.0,
+        "load_start": load_start,
+        "load_end": os.getloadavg()[0],
         **extra,
     }
 
 
-def _run_child(name: str, path: str, chunk_size: int) -> dict:
+def _run_child(name: str, path: str, chunk_size: int, counts: tuple[int, int] = (0, 0)) -> dict:
     result = subprocess.run(
-        [sys.executable, __file__, "--child", name, "--path", path, "--chunk-size", str(chunk_size)],
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            name,
+            "--path",
+            path,
+            "--chunk-size",
+            str(chunk_size),
+            "--counts",
+            f"{counts[0]},{counts[1]}",
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -125,10 +238,12 @@ def main():
     parser.add_argument("--sans-excel", action="store_true", help="LHEO and its floor only")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
+    parser.add_argument("--counts", default="0,0", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
-        print(json.dumps(measure(args.child, args.path, args.chunk_size)))
+        counts = tuple(int(n) for n in args.counts.split(","))
+        print(json.dumps(measure(args.child, args.path, args.chunk_size, counts)))
         return
 
     _setup()
@@ -157,24 +272,44 @@ def main():
         xlsx = str(Path(tmp) / "offre.xlsx")
         lheo = _run_child("lheo", xml, args.chunk_size)
         floor = _run_child("floor", xml, args.chunk_size)
-        excel = None if args.sans_excel else _run_child("excel", xlsx, args.chunk_size)
+        excel = excel_floor = None
+        if not args.sans_excel:
+            excel = _run_child("excel", xlsx, args.chunk_size)
+            excel_floor = _run_child(
+                "excel-floor",
+                str(Path(tmp) / "plancher.xlsx"),
+                args.chunk_size,
+                (excel["formations"], excel["sessions"]),
+            )
 
     def line(result, label):
+        cpu_rate = result["formations"] / result["cpu_seconds"] if result["cpu_seconds"] else 0.0
         return (
-            f"{label:<32} {result['formations']:>8} formations en {result['seconds']:7.1f} s"
-            f" = {result['per_second']:8.0f} formations/s (CPU du processus {result['cpu_seconds']:.1f} s)"
-            f" ; pic mémoire {result['peak_rss_mb']:6.0f} Mo"
-            f" (dont {result['peak_rss_mb'] - result['baseline_rss_mb']:.0f} Mo pendant l'export)"
+            f"{label:<34} {result['formations']:>8} formations en {result['seconds']:7.1f} s"
+            f" = {result['per_second']:8.0f} formations/s ; CPU du processus {result['cpu_seconds']:.1f} s"
+            f" = {cpu_rate:8.0f} formations/s ; pic mémoire {result['peak_rss_mb']:6.0f} Mo"
+            f" (dont {result['peak_rss_mb'] - result['baseline_rss_mb']:.0f} Mo pendant la mesure)"
+            f" [à la fin : {result['rss_end'].get('RssAnon', 0):.0f} Mo anonymes,"
+            f" {result['rss_end'].get('RssFile', 0):.0f} Mo de fichiers mappés]"
+            f" ; charge {result['load_start']:.1f} → {result['load_end']:.1f}"
         )
 
+    def ratio(result, plancher, label):
+        wall = result["seconds"] / plancher["seconds"] if plancher["seconds"] else float("inf")
+        cpu = result["cpu_seconds"] / plancher["cpu_seconds"] if plancher["cpu_seconds"] else float("inf")
+        print(f"Rapport {label} / plancher : {wall:.1f} (temps écoulé), {cpu:.1f} (temps CPU)")
+
     print(line(lheo, "Export LHEO complet"), f"; fichier {lheo['file_mb']:.0f} Mo")
-    print(line(floor, "Plancher (lxml, sans base)"))
+    print(line(floor, "Plancher LHEO (lxml, sans base)"))
     if excel:
-        print(line(excel, "Export Excel complet"), f"; fichier {excel['file_mb']:.0f} Mo")
+        print(
+            line(excel, "Export Excel complet"), f"; {excel['sessions']} sessions ; fichier {excel['file_mb']:.0f} Mo"
+        )
+        print(line(excel_floor, "Plancher Excel (XlsxWriter seul)"), f"; fichier {excel_floor['file_mb']:.0f} Mo")
     print(f"Charge moyenne (1 min) à la fin : {os.getloadavg()[0]:.1f}")
-    ratio = lheo["seconds"] / floor["seconds"] if floor["seconds"] else float("inf")
-    cpu_ratio = lheo["cpu_seconds"] / floor["cpu_seconds"] if floor["cpu_seconds"] else float("inf")
-    print(f"Rapport LHEO / plancher : {ratio:.1f} (temps écoulé), {cpu_ratio:.1f} (temps CPU)")
+    ratio(lheo, floor, "LHEO")
+    if excel:
+        ratio(excel, excel_floor, "Excel")
     print(
         "Objectifs : LHEO ≥ 2 000 formations/s : "
         + ("atteint" if lheo["per_second"] >= 2000 else "NON atteint en temps écoulé")

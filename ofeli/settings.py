@@ -136,14 +136,15 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout so the web process and the worker can share the file. Reads through a memory map
-    # (256 MB of the file, shared with the OS page cache) and a 32 MB page cache per connection instead of
-    # SQLite's 2 MB: at 100,000 formations the searches read tens of MB of index pages (docs/performance.md).
+    # (128 MB of the file, shared with the OS page cache, though counted in a process's resident memory: an export
+    # at 100,000 formations peaks at ≈ 150 MB of its own + the mapped pages) and a 32 MB page cache per connection
+    # instead of SQLite's 2 MB: at 100,000 formations a search reads tens of MB of index pages (docs/performance.md).
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-            "PRAGMA cache_size=-32000; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;"
+            "PRAGMA cache_size=-32000; PRAGMA mmap_size=134217728; PRAGMA temp_store=MEMORY;"
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("OFELI_TEST_SQLITE", None)}

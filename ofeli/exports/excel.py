@@ -11,7 +11,7 @@ import datetime
 from collections.abc import Callable, Iterator
 
 import xlsxwriter
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from ofeli.lheo.text import clean_text
 from ofeli.lheo.writer import (
@@ -48,6 +48,24 @@ def _jour(value):
     return value
 
 
+_LIBELLES: dict[tuple, dict] = {}
+
+
+def _libelle(obj, name: str):
+    """``obj.get_<name>_display()``, from a dict built once per field and language: Django's version hashes the
+    field's whole list of choices at each call, which is most of an export's time spent on these columns."""
+    key = (obj.__class__, name, translation.get_language())
+    libelles = _LIBELLES.get(key)
+    if libelles is None:
+        field = obj._meta.get_field(name)
+        libelles = _LIBELLES[key] = {value: str(label) for value, label in field.flatchoices}
+    value = getattr(obj, name)
+    try:
+        return libelles.get(value, value)
+    except TypeError:  # an unhashable value: Django's own method
+        return getattr(obj, f"get_{name}_display")()
+
+
 def _sessions_count(formation) -> int:
     return sum(len(related(action, "sessions")) for action in related(formation, "actions"))
 
@@ -60,25 +78,25 @@ COLONNES_FORMATIONS = [
     Colonne("Organisme", lambda f: f.organisme.raison_sociale, largeur=30, champ="organisme"),
     Colonne("SIRET", lambda f: f.organisme.siret, largeur=16, champ="siret"),
     Colonne("NDA", lambda f: f.organisme.nda or "", largeur=13, champ="nda"),
-    Colonne("État", lambda f: f.get_etat_display(), largeur=22),
-    Colonne("Source", lambda f: f.get_source_display(), largeur=22),
+    Colonne("État", lambda f: _libelle(f, "etat"), largeur=22),
+    Colonne("Source", lambda f: _libelle(f, "source"), largeur=22),
     Colonne("Certifiante", lambda f: _oui_non(f.certifiante), largeur=11, champ="certifiante"),
     Colonne("Certifications (RNCP / RS)", lambda f: _codes(f, "certifications"), champ="certifications"),
     Colonne("Formacodes", lambda f: _codes(f, "formacodes"), champ="formacodes"),
     Colonne("NSF", lambda f: _codes(f, "nsf"), largeur=10, champ="nsf"),
     Colonne("ROME", lambda f: _codes(f, "romes"), largeur=12, champ="romes"),
-    Colonne("Niveau d'entrée", lambda f: f.get_niveau_entree_display(), largeur=22, champ="niveau_entree"),
+    Colonne("Niveau d'entrée", lambda f: _libelle(f, "niveau_entree"), largeur=22, champ="niveau_entree"),
     Colonne(
         "Niveau de sortie",
-        lambda f: f.get_niveau_sortie_display() if f.niveau_sortie is not None else "",
+        lambda f: _libelle(f, "niveau_sortie") if f.niveau_sortie is not None else "",
         champ="niveau_sortie",
     ),
     Colonne(
         "Objectif général",
-        lambda f: f.get_objectif_general_display() if f.objectif_general else "",
+        lambda f: _libelle(f, "objectif_general") if f.objectif_general else "",
         champ="objectif_general",
     ),
-    Colonne("Parcours de formation", lambda f: f.get_parcours_display(), champ="parcours"),
+    Colonne("Parcours de formation", lambda f: _libelle(f, "parcours"), champ="parcours"),
     Colonne("Objectif", lambda f: f.objectif, largeur=40, champ="objectif"),
     Colonne("Résultats attendus", lambda f: f.resultats_attendus, largeur=40, champ="resultats_attendus"),
     Colonne("Contenu", lambda f: f.contenu, largeur=40, champ="contenu"),
@@ -130,13 +148,13 @@ COLONNES_SESSIONS = [
     Colonne("Date de fin", lambda s: s.fin, DATE, 12, "fin"),
     Colonne("Dpt", lambda s: getattr(_lieu(s), "departement", ""), largeur=6),
     Colonne("Ville", lambda s: getattr(_lieu(s), "ville", "")),
-    Colonne("Dispositif", lambda s: s.action.get_dispositif_display(), largeur=24, champ="dispositif"),
+    Colonne("Dispositif", lambda s: _libelle(s.action, "dispositif"), largeur=24, champ="dispositif"),
     Colonne("Numéro de marché", lambda s: s.action.numero_marche or "-", largeur=14, champ="numero_marche"),
-    Colonne("État", lambda s: s.get_etat_display(), largeur=22),
+    Colonne("État", lambda s: _libelle(s, "etat"), largeur=22),
     Colonne("OF Formateur", lambda s: getattr(s.action.organisme_formateur, "raison_sociale", ""), largeur=28),
     Colonne("Début des inscriptions", lambda s: s.inscription_debut, DATE, 12, "inscription_debut"),
     Colonne("Fin des inscriptions", lambda s: s.inscription_fin, DATE, 12, "inscription_fin"),
-    Colonne("État du recrutement", lambda s: s.get_etat_recrutement_display(), largeur=12, champ="etat_recrutement"),
+    Colonne("État du recrutement", lambda s: _libelle(s, "etat_recrutement"), largeur=12, champ="etat_recrutement"),
     Colonne("Places restantes", lambda s: s.places_restantes, INTEGER, 10, "places_restantes"),
     Colonne("Places restantes indiquées le", lambda s: s.places_date, DATE, 12, "places_date"),
     Colonne(
@@ -147,7 +165,7 @@ COLONNES_SESSIONS = [
     ),
     Colonne(
         "Modalités d'enseignement",
-        lambda s: s.action.get_modalites_enseignement_display(),
+        lambda s: _libelle(s.action, "modalites_enseignement"),
         largeur=24,
         champ="modalites_enseignement",
     ),
@@ -184,20 +202,24 @@ class _Feuille:
             self.sheet.write_string(0, index, colonne.entete, formats["entete"])
         self.sheet.freeze_panes(1, 0)
 
+        # One writer per column, chosen once (the row loop runs hundreds of thousands of times).
+        sheet = self.sheet
+        ecrivains = {
+            DATE: lambda row, col, value: sheet.write_datetime(row, col, _jour(value), formats["date"]),
+            INTEGER: lambda row, col, value: sheet.write_number(row, col, int(value)),
+            DECIMAL: lambda row, col, value: sheet.write_number(row, col, float(value), formats["decimal"]),
+            TEXT: lambda row, col, value: sheet.write_string(row, col, clean_text(value)[:MAX_CELL]),
+        }
+        self.cellules = [(index, c.accesseur, ecrivains[c.format]) for index, c in enumerate(colonnes)]
+
     def ecrire(self, obj) -> None:
         self.row += 1
-        for index, colonne in enumerate(self.colonnes):
-            value = colonne.accesseur(obj)
+        row = self.row
+        for index, accesseur, ecrire in self.cellules:
+            value = accesseur(obj)
             if value is None or value == "":
                 continue
-            if colonne.format == DATE:
-                self.sheet.write_datetime(self.row, index, _jour(value), self.formats["date"])
-            elif colonne.format == INTEGER:
-                self.sheet.write_number(self.row, index, int(value))
-            elif colonne.format == DECIMAL:
-                self.sheet.write_number(self.row, index, float(value), self.formats["decimal"])
-            else:
-                self.sheet.write_string(self.row, index, clean_text(value)[:MAX_CELL])
+            ecrire(row, index, value)
 
     def terminer(self) -> None:
         if self.row:

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from ofeli.lheo.writer import ExportStats, iter_document, iter_formation_elements
+from ofeli.lheo.writer import ExportStats, iter_document, iter_formation_fragments
 from ofeli.organismes.gate import Intent, of_required, organisme_scope
 
 from .excel import write_excel
@@ -59,7 +59,7 @@ def _nom(format: str) -> str:
 def _telechargement_lheo(queryset):
     stats = ExportStats()
     response = StreamingHttpResponse(
-        iter_document(iter_formation_elements(queryset, stats)), content_type=CONTENT_TYPES[Export.Format.LHEO]
+        iter_document(iter_formation_fragments(queryset, stats)), content_type=CONTENT_TYPES[Export.Format.LHEO]
     )
     response["Content-Disposition"] = f'attachment; filename="{_nom(Export.Format.LHEO)}"'
     return response

@@ -81,3 +81,22 @@ def test_an_empty_export_has_the_headers_only():
     assert stats.formations == 0
     workbook = _lire(data)
     assert workbook["Formations"].max_row == 1
+
+
+def test_choice_columns_show_the_labels_of_the_screens(session_a_orleans):
+    session = session_a_orleans
+    action, formation = session.action, session.action.formation
+    data, _ = _ecrire()
+    workbook = _lire(data)
+
+    def ligne(feuille):
+        return dict(zip([c.value for c in feuille[1]], [c.value for c in feuille[2]], strict=True))
+
+    formations, sessions = ligne(workbook["Formations"]), ligne(workbook["Actions et sessions"])
+    assert formations["État"] == formation.get_etat_display()
+    assert formations["Source"] == formation.get_source_display()
+    assert formations["Niveau d'entrée"] == formation.get_niveau_entree_display()
+    assert formations["Parcours de formation"] == formation.get_parcours_display()
+    assert sessions["État"] == session.get_etat_display()
+    assert sessions["Modalités d'enseignement"] == action.get_modalites_enseignement_display()
+    assert sessions["État du recrutement"] == (session.get_etat_recrutement_display() or None)

@@ -9,6 +9,8 @@ from ofeli.lheo.validate import valider_lheo
 from ofeli.lheo.writer import (
     FALLBACKS,
     ExportVide,
+    FormationIncomplete,
+    formation_element,
     formation_fragment,
     iter_formations,
     write_document,
@@ -177,3 +179,92 @@ def test_chunks_cover_every_formation_once_from_a_queryset_or_ids():
     assert [f.pk for f in iter_formations(iter(expected), chunk_size=2)] == expected
     root = _tree(exporter(chunk_size=2))
     assert len(root.findall("l:offres/l:formation", NS)) == 7
+
+
+def _rendues_par_elements(monkeypatch) -> list:
+    """Counts the formations the export hands to formation_element() instead of its templates."""
+    from ofeli.lheo import writer
+
+    appels = []
+
+    def compte(formation, **kwargs):
+        appels.append(formation.pk)
+        return formation_element(formation, **kwargs)
+
+    monkeypatch.setattr(writer, "formation_element", compte)
+    return appels
+
+
+def _document_par_elements() -> bytes:
+    """The reference: every formation rendered by formation_element() (what publications store), streamed."""
+    output = io.BytesIO()
+    elements = []
+    for formation in iter_formations(Formation.objects.all()):
+        try:
+            elements.append(formation_element(formation))
+        except FormationIncomplete:
+            continue
+    write_document(output, elements)
+    return output.getvalue()
+
+
+def test_the_export_writes_each_formation_exactly_as_its_publication_fragment(formation_complete, monkeypatch):
+    """The full export renders from rows; partners and the public site read fragments rendered from the models:
+    both must give the same bytes, every field, fallback and escaping included."""
+    from ofeli.organismes.models import Lieu
+
+    organisme = formation_complete.organisme
+    Lieu.objects.filter(organisme=organisme).update(denomination='Site "Nord" & <Sud>', ligne2="Bât.\tB\r\n")
+    formation_avec_session(
+        intitule="Maçonnerie & <carrelage> \r\n ligne\x01",
+        objectif="  ",
+        contenu="a" * 3001,
+        url="ht",
+        niveau_sortie=None,
+        objectif_general=None,
+        extras={"lheo": [{"tag": "extras", "attrs": {"info": 'p&"q'}, "text": "", "children": [], "tail": ""}]},
+    )
+    session = SessionFactory(
+        numero="S&1",
+        places_restantes=0,
+        inscription_fin=datetime.date(2026, 3, 1),
+        modalites_inscription="Dossier <complet> & entretien",
+        extras={
+            "lheo": [
+                {"tag": "extras", "attrs": {"info": "x"}, "children": [{"tag": "extra", "text": "valeur > 1"}]},
+                {"tag": "extras", "attrs": {"info": "vide"}, "text": "\x02", "children": []},
+            ]
+        },
+    )
+    action = session.action
+    action.financeurs = [{"code": "10", "nb_places": "3"}, "", {"code": "2"}]
+    action.public_vise = ["123", "82044"]
+    action.langue = "en"
+    action.extras = {"lheo": [{"tag": "extras", "attrs": {}, "text": "", "children": [{"tag": "extra", "text": "t"}]}]}
+    action.save()
+    ActionFactory(formation=FormationFactory())  # no session: omitted by both
+
+    output = io.BytesIO()
+    par_elements = _rendues_par_elements(monkeypatch)
+    stats = write_formations(output, Formation.objects.all(), chunk_size=2)
+    assert par_elements == []  # every formation went through the templates
+    assert output.getvalue() == _document_par_elements()
+    assert (stats.formations, stats.omises) == (3, 1)
+    assert valider_lheo(io.BytesIO(output.getvalue())) == []
+
+
+def test_stored_extras_with_mixed_content_are_written_as_the_fragment_writes_them(formation_complete, monkeypatch):
+    """Text beside elements changes lxml's indentation of the whole parent: such a formation goes through the
+    element renderer, so the export still equals the fragment."""
+    formation_complete.extras = {
+        "lheo": [
+            {"tag": "extras", "attrs": {"info": "a"}, "text": "avant", "children": [{"tag": "extra", "text": "x"}]},
+            {"tag": "extra", "attrs": {"info": "b"}, "text": "y", "children": [], "tail": "après"},
+        ]
+    }
+    formation_complete.save()
+    formation_avec_session()
+    par_elements = _rendues_par_elements(monkeypatch)
+    data = exporter(chunk_size=1)
+    assert par_elements == [formation_complete.pk]
+    assert data == _document_par_elements()
