@@ -231,7 +231,7 @@ def ecrire_documents(donnees: list[Donnees], *, kind: str = Kind.OFFRE) -> None:
     CritereRecherche.objects.filter(document_id__in=list(existants.values())).delete()
     CritereRecherche.objects.bulk_create(
         [
-            CritereRecherche(document_id=doc.pk, nom=nom, valeur=valeur)
+            CritereRecherche(document_id=doc.pk, kind=kind, nom=nom, valeur=valeur)
             for doc, d in lignes
             for nom, valeur in sorted(d.criteres)
         ],

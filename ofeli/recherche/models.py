@@ -111,12 +111,16 @@ class CritereRecherche(models.Model):
         DEBUT = "debut", "Début de session (AAAA-MM-JJ)"
 
     document = models.ForeignKey(DocumentRecherche, on_delete=models.CASCADE, related_name="criteres")
+    # The document's kind, repeated: a criterion (« département 45 ») then names only the documents of the kind
+    # searched, from the index alone; without it a public search probed the working copy's documents too (a third
+    # of them were publications), each probe a read of the document's row.
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.OFFRE)
     nom = models.CharField(max_length=12, choices=Nom.choices)
     valeur = models.CharField(max_length=50)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["document", "nom", "valeur"], name="recherche_critere_unique")]
-        indexes = [models.Index(fields=["nom", "valeur", "document"], name="recherche_critere_valeur")]
+        indexes = [models.Index(fields=["kind", "nom", "valeur", "document"], name="recherche_critere_kind_valeur")]
 
     def __str__(self):
         return f"{self.nom}={self.valeur}"

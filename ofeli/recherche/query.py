@@ -100,7 +100,7 @@ class Bm25(Func):
     output_field = FloatField()
 
 
-def conditions(criteres: Criteres, p: str = "", *, dense: bool = False) -> Q:
+def conditions(criteres: Criteres, p: str = "", *, kind: str = Kind.OFFRE, dense: bool = False) -> Q:
     """The filters (not the full text) as one condition on the document, reached through the prefix `p`.
 
     `dense` (SQLite): the criteria keep more than PLAFOND_COMPTE documents; the page is then found sooner by
@@ -113,7 +113,8 @@ def conditions(criteres: Criteres, p: str = "", *, dense: bool = False) -> Q:
         return SansIndex(F(nom), output_field=DateField()) if sans_index else F(nom)
 
     def ayant(nom, **lookup):
-        return Q(**{f"{p}id__{dans}": CritereRecherche.objects.filter(nom=nom, **lookup).values("document_id")})
+        criteres_du_kind = CritereRecherche.objects.filter(kind=kind, nom=nom, **lookup)
+        return Q(**{f"{p}id__{dans}": criteres_du_kind.values("document_id")})
 
     q = Q()
     for nom, valeurs in (
@@ -212,10 +213,12 @@ def _rang_fts5(qs: QuerySet, requete: str) -> QuerySet:
     )
 
 
-def _chercher(qs: QuerySet, criteres: Criteres, p: str, *, base: Q, aujourd_hui=None, dense: bool = False) -> QuerySet:
+def _chercher(
+    qs: QuerySet, criteres: Criteres, p: str, *, kind: str, base: Q, aujourd_hui=None, dense: bool = False
+) -> QuerySet:
     """Filters, ranks and sorts `qs`, whose document is reached through the prefix `p`."""
     # One filter() call, so that every condition and the rank use the same joins.
-    filtre = base & conditions(criteres, p, dense=dense)
+    filtre = base & conditions(criteres, p, kind=kind, dense=dense)
     plein_texte = texte_fr.a_des_mots(criteres.texte)
     if not plein_texte:
         qs = qs.filter(filtre).annotate(rang=Value(None, output_field=FloatField()))
@@ -273,7 +276,8 @@ def rechercher_documents(
     base = Q(kind=kind)
     if organisme_id is not None:
         base &= Q(organisme_id=organisme_id)
-    return _chercher(DocumentRecherche.objects.all(), criteres, "", base=base, aujourd_hui=aujourd_hui, dense=dense)
+    documents = DocumentRecherche.objects.all()
+    return _chercher(documents, criteres, "", kind=kind, base=base, aujourd_hui=aujourd_hui, dense=dense)
 
 
 def rechercher(formations: QuerySet, criteres: Criteres, *, kind: str = Kind.OFFRE, aujourd_hui=None) -> QuerySet:
@@ -283,4 +287,4 @@ def rechercher(formations: QuerySet, criteres: Criteres, *, kind: str = Kind.OFF
     anything that needs the formations themselves).
     """
     qs = formations.annotate(doc=FilteredRelation("documents_recherche", condition=Q(documents_recherche__kind=kind)))
-    return _chercher(qs, criteres, "doc__", base=Q(doc__isnull=False), aujourd_hui=aujourd_hui)
+    return _chercher(qs, criteres, "doc__", kind=kind, base=Q(doc__isnull=False), aujourd_hui=aujourd_hui)
