@@ -150,7 +150,7 @@ def _prochaines_sessions(document_ids) -> dict[int, str]:
 
 
 @contextmanager
-def _index_plein_texte(actif: bool):
+def index_plein_texte(actif: bool):
     """PostgreSQL: the GIN index, never a table scan, answers the match in this block.
 
     A very common word matches most documents, and the planner then prefers reading the whole table,
@@ -182,7 +182,7 @@ def page_pour(request, params, numero=None, *, par_page: int = PAR_PAGE) -> Page
             return PageDeResultats(form=form, erreurs={})
         organisme_id = contact.organisme_id
     criteres = form.criteres()
-    with _index_plein_texte(connection.vendor == "postgresql" and a_des_mots(criteres.texte)):
+    with index_plein_texte(connection.vendor == "postgresql" and a_des_mots(criteres.texte)):
         documents, compte, plafonne = documents_classes(criteres, kind=Kind.OFFRE, organisme_id=organisme_id)
         page = PaginatorPlafonne(
             documents.values_list("pk", "formation_id", "mise_a_jour"), par_page, compte=compte
