@@ -13,7 +13,6 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page
-from django.db import connection
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -21,7 +20,6 @@ from django.utils.text import slugify
 from ofeli.recherche import services as recherche_services
 from ofeli.recherche.models import Kind
 from ofeli.recherche.services import PaginatorPlafonne, documents_classes, index_plein_texte
-from ofeli.recherche.texte import a_des_mots
 from ofeli.validation.models import Publication
 
 from .forms import RecherchePubliqueForm
@@ -191,7 +189,7 @@ def resultats(form: RecherchePubliqueForm, numero_page=None, *, aujourd_hui: dat
     restriction = None if form.cleaned_data.get("terminees") else Q(derniere_session__gte=jour)
     criteres = form.criteres()
     # As the staff's search: the GIN index answers the words, never a read of every document's vector.
-    with index_plein_texte(connection.vendor == "postgresql" and a_des_mots(criteres.texte)):
+    with index_plein_texte(criteres.texte):
         documents, compte, plafonne = documents_classes(
             criteres, kind=Kind.PUBLICATION, aujourd_hui=jour, restriction=restriction
         )
