@@ -174,11 +174,11 @@ class PageDeResultats:
 
     @property
     def total(self) -> int:
-        return min(self.page.paginator.count, recherche_services.PLAFOND_COMPTE) if self.page else 0
+        return min(self.page.paginator.count, recherche_services.PLAFOND_COMPTE) if self.page is not None else 0
 
     @property
     def plafond_atteint(self) -> bool:
-        return bool(self.page) and self.page.paginator.plafond_atteint
+        return self.page is not None and self.page.paginator.plafond_atteint
 
 
 def resultats(form: RecherchePubliqueForm, numero_page=None, *, aujourd_hui: datetime.date | None = None):

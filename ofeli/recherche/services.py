@@ -135,11 +135,11 @@ class PageDeResultats:
     @property
     def total(self) -> int:
         """How many formations match, PLAFOND_COMPTE at most (see `plafond_atteint`)."""
-        return min(self.page.paginator.count, PLAFOND_COMPTE) if self.page else 0
+        return min(self.page.paginator.count, PLAFOND_COMPTE) if self.page is not None else 0
 
     @property
     def plafond_atteint(self) -> bool:
-        return bool(self.page) and self.page.paginator.plafond_atteint
+        return self.page is not None and self.page.paginator.plafond_atteint
 
 
 def _prochaines_sessions(document_ids) -> dict[int, str]:

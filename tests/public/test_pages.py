@@ -263,6 +263,13 @@ def test_search_errors_are_shown_in_french(client, db):
     assert 'aria-invalid="true"' in html
 
 
+def test_a_valid_search_without_result_says_so_without_blaming_the_criteria(client, db):
+    html = client.get(reverse("public:recherche"), {"q": "xylophone"}).content.decode()
+    assert "0 formation" in html
+    assert "Aucune formation ne correspond à ces critères." in html
+    assert "corrigez les critères" not in html
+
+
 def test_search_title_and_pagination(client, staff_user, formation_soumise_factory):
     for i in range(22):
         publier(formation_soumise_factory(intitule=f"Soudeur {i:02d}"), staff_user)
