@@ -34,15 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ofeli.settings")
 
+from memoire import pic_memoire_mo as _rss_mb  # noqa: E402
+
 PARTENAIRES = ["site-regional", "base-nationale-carif-oref", "france-travail"]
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _setup():

@@ -17,7 +17,6 @@ import datetime
 import io
 import os
 import platform
-import resource
 import sys
 import tempfile
 import time
@@ -27,16 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ofeli.settings")
 
-
-def _rss_mb() -> float:
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from memoire import pic_memoire_mo as _rss_mb  # noqa: E402
 
 
 def classeur(lignes: int, lieu: str) -> bytes:
