@@ -204,8 +204,10 @@ def correspondances_materialisees(texte: str):
         yield
     finally:
         connection.ofeli_correspondances = None
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM temp.ofeli_correspondances")
+    # Emptied after the block only when it succeeded: after an error a query here could hide it (a broken
+    # transaction refuses every statement); the next search empties the table before filling it anyway.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM temp.ofeli_correspondances")
 
 
 # SQLite's bm25 ranks every row that FTS5 matches, whatever the other criteria keep (≈ 1–2 µs a row, the
