@@ -52,6 +52,23 @@ def ajouter_heures_ouvrees(depart: datetime.datetime, heures: float) -> datetime
         courant = minuit
 
 
+def retirer_heures_ouvrees(fin: datetime.datetime, heures: float) -> datetime.datetime:
+    """The latest moment `heures` working hours before `fin` (aware in, aware out): ajouter_heures_ouvrees
+    walked backwards."""
+    reste = datetime.timedelta(hours=heures)
+    courant = _local_naif(fin)
+    while True:
+        debut = datetime.datetime.combine(courant.date(), datetime.time())
+        if courant == debut:  # at midnight: the day to count is the one before
+            debut -= _UN_JOUR
+        if est_jour_ouvre(debut.date()):
+            dispo = courant - debut
+            if reste <= dispo:
+                return _aware(courant - reste)
+            reste -= dispo
+        courant = debut
+
+
 def _jours_ouvres(debut: datetime.date, fin: datetime.date) -> int:
     """Working days from `debut` included to `fin` excluded, without walking the days one by one."""
     jours = (fin - debut).days
@@ -97,6 +114,15 @@ def heures_restantes(soumise_at: datetime.datetime, maintenant: datetime.datetim
 
 def en_retard(soumise_at: datetime.datetime, maintenant: datetime.datetime | None = None) -> bool:
     return (maintenant or timezone.now()) >= echeance(soumise_at)
+
+
+def limite_retard(maintenant: datetime.datetime | None = None) -> datetime.datetime:
+    """The latest submission that is late at `maintenant`: en_retard(s, maintenant) is `s <= limite_retard(...)`.
+
+    An item is late once 48 working hours have passed since its submission; counting them back from now gives
+    the boundary, so the queue counts its late items with one comparison in SQL.
+    """
+    return retirer_heures_ouvrees(maintenant or timezone.now(), DELAI_HEURES_OUVREES)
 
 
 def formater_heures(heures: float) -> str:

@@ -14,7 +14,6 @@ from ofeli.core.permissions import staff_required
 from ofeli.messagerie.services import notifications_formation_marquer_lues
 from ofeli.offre.models import Etat, Formation, Session
 from ofeli.organismes.gate import Intent, of_required, organisme_scope
-from ofeli.organismes.models import Organisme
 
 from . import delais, services, snapshot, workflow
 from .forms import AnnulerComplementForm, ComplementForm, FiltreForm, RefusForm, ValiderForm
@@ -34,19 +33,16 @@ def file(request):
     resultats = None
     if request.method == "POST":
         resultats = _valider_plusieurs(request, request.POST.getlist("elements"))
-    # The filter lists the organismes with something in the queue, read from the queue's keys rather than from
-    # another pass over the offer; the filters then apply to the same keys.
-    toute_la_file = services.file_elements()
-    organismes = Organisme.objects.filter(services.parmi(toute_la_file.organisme_ids)).only(
-        "pk", "nom", "raison_sociale"
-    )
+    seules = services.sessions_seules()  # read once for the filter's list and the queue
+    organismes = services.organismes_en_file(seules).only("pk", "nom", "raison_sociale")
     filtre = FiltreForm(request.GET or None, organismes=organismes)
     criteres = filtre.cleaned_data if filtre.is_valid() else {}
-    elements = toute_la_file.filtrer(
+    elements = services.file_elements(
         organisme=criteres.get("organisme"),
         departement=criteres.get("departement", ""),
         dispositif=criteres.get("dispositif", ""),
         type_changement=criteres.get("type_changement", ""),
+        seules=seules,
     )
     page = Paginator(elements, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()

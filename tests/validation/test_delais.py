@@ -94,3 +94,30 @@ def test_working_hours_between_equal_counting_day_by_day(debut, minutes):
     fin = debut + datetime.timedelta(minutes=minutes)
     assert delais.heures_ouvrees_entre(debut, fin) == _heures_jour_par_jour(debut, fin)
     assert delais.heures_ouvrees_entre(fin, debut) == -_heures_jour_par_jour(debut, fin)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    maintenant=st.datetimes(min_value=datetime.datetime(2024, 1, 1), max_value=datetime.datetime(2027, 12, 31)),
+    avant=st.timedeltas(min_value=datetime.timedelta(0), max_value=datetime.timedelta(days=12)),
+)
+def test_the_late_boundary_splits_late_from_not_late(maintenant, avant):
+    # The queue counts its late items as "submitted at or before limite_retard": the same as asking each one.
+    maintenant = maintenant.replace(tzinfo=PARIS)
+    soumise = maintenant - avant
+    assert delais.en_retard(soumise, maintenant) == (soumise <= delais.limite_retard(maintenant))
+
+
+@pytest.mark.parametrize(
+    ("maintenant", "limite"),
+    [
+        (paris(2025, 3, 13, 10, 0), paris(2025, 3, 11, 10, 0)),  # Thursday -> Tuesday, same hour
+        (paris(2025, 3, 17, 10, 0), paris(2025, 3, 13, 10, 0)),  # Monday -> Thursday, over the weekend
+        (paris(2025, 3, 15, 12, 0), paris(2025, 3, 13, 0, 0)),  # Saturday: the two working days before it
+        (paris(2025, 6, 11, 16, 0), paris(2025, 6, 6, 16, 0)),  # Whit Monday does not count
+    ],
+)
+def test_the_late_boundary_on_known_days(maintenant, limite):
+    assert delais.limite_retard(maintenant) == limite
+    assert delais.en_retard(limite, maintenant)
+    assert not delais.en_retard(limite + datetime.timedelta(microseconds=1), maintenant)

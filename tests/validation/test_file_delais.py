@@ -1,33 +1,48 @@
-"""The queue counts late items without computing every item's delay; it must count exactly as one by one."""
+"""The queue is sorted, paged and counted in SQL (late items: delais.limite_retard): exactly as one by one."""
 
 import datetime
 import zoneinfo
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+import pytest
 
-from ofeli.validation.services import Element, nombre_en_retard
+from ofeli.offre.models import Etat
+from ofeli.validation.delais import en_retard
+from ofeli.validation.services import nombre_en_retard
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 MAINTENANT = datetime.datetime(2026, 11, 26, 15, 0, tzinfo=PARIS)  # a Thursday
 
 
-def _elements(decalages_minutes):
-    dates = sorted(MAINTENANT - datetime.timedelta(minutes=m) for m in decalages_minutes)
-    return [
-        Element(objet="session", obj=None, formation=None, type="", soumise_at=d, maintenant=MAINTENANT) for d in dates
-    ]
+@pytest.mark.django_db
+def test_the_queue_sorted_paged_and_counted_by_the_database_matches_one_by_one():
+    # Formations and sessions alone, submitted over three weeks: the pages, in order, make the whole queue
+    # oldest first, and the late count is what asking each item gives.
+    from ofeli.validation.services import file_elements
+    from tests.factories import ActionFactory, FormationFactory, OrganismeFactory, SessionFactory
 
+    organisme, autre = OrganismeFactory(departement="45"), OrganismeFactory(departement="37")
+    attendus = []
+    for i in range(14):
+        quand = MAINTENANT - datetime.timedelta(hours=37 * i + 5)
+        if i % 3 == 0:  # a new session of a validated formation, alone in the queue
+            validee = FormationFactory(organisme=autre if i % 2 else organisme, validee=True)
+            obj = SessionFactory(action=ActionFactory(formation=validee), etat=Etat.EN_ATTENTE, soumise_at=quand)
+            attendus.append(("session", obj.pk, quand, validee.organisme))
+        else:
+            obj = FormationFactory(organisme=autre if i % 2 else organisme, soumise=True, soumise_at=quand)
+            attendus.append(("formation", obj.pk, quand, obj.organisme))
+    attendus.sort(key=lambda a: (a[2], a[0], a[1]))
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(min_value=0, max_value=60 * 24 * 20), max_size=40))
-def test_the_late_count_equals_counting_one_by_one(decalages):
-    elements = _elements(decalages)
-    attendu = sum(1 for e in _elements(decalages) if e.en_retard)
-    assert nombre_en_retard(elements) == attendu
+    file = file_elements(maintenant=MAINTENANT)
+    assert len(file) == 14
+    pages = [file[debut : debut + 5] for debut in range(0, 14, 5)]
+    assert [(e.objet, e.obj.pk) for page in pages for e in page] == [a[:2] for a in attendus]
+    assert nombre_en_retard(file) == sum(1 for a in attendus if en_retard(a[2], MAINTENANT)) > 0
 
-
-def test_an_item_submitted_a_week_ago_is_late_one_submitted_now_is_not():
-    elements = _elements([60 * 24 * 7, 0])
-    assert [e.en_retard for e in elements] == [True, False]
-    assert nombre_en_retard(elements) == 1
+    du_loiret = file_elements(departement="45", maintenant=MAINTENANT)
+    attendus_45 = [a[:2] for a in attendus if a[3] == organisme]
+    assert [(e.objet, e.obj.pk) for e in du_loiret[0:20]] == attendus_45
+    assert len(du_loiret) == len(attendus_45)
+    assert nombre_en_retard(du_loiret) == sum(1 for a in attendus if a[3] == organisme and en_retard(a[2], MAINTENANT))
+    sessions = file_elements(type_changement="nouvelle_session", maintenant=MAINTENANT)
+    assert [e.obj.pk for e in sessions[0:20]] == [a[1] for a in attendus if a[0] == "session"]
