@@ -189,7 +189,7 @@ def resultats(form: RecherchePubliqueForm, numero_page=None, *, aujourd_hui: dat
     restriction = None if form.cleaned_data.get("terminees") else Q(derniere_session__gte=jour)
     criteres = form.criteres()
     # As the staff's search: the GIN index answers the words, never a read of every document's vector.
-    with index_plein_texte(criteres.texte):
+    with index_plein_texte(criteres.texte, Kind.PUBLICATION):
         documents, compte, plafonne = documents_classes(
             criteres, kind=Kind.PUBLICATION, aujourd_hui=jour, restriction=restriction
         )

@@ -22,7 +22,7 @@ from django.utils import timezone
 from ofeli.offre.models import DISPOSITIFS_FONDS_PUBLICS, Action, Formation, ModalitesEnseignement
 
 from . import texte
-from .models import SANS_PROCHAINE_SESSION, CritereRecherche, DocumentRecherche, Kind
+from .models import SANS_PROCHAINE_SESSION, CritereRecherche, DocumentRecherche, Kind, table_fts
 
 BATCH = 500
 Nom = CritereRecherche.Nom
@@ -179,19 +179,20 @@ _PG_VECTOR = """
 """
 
 
-def _ecrire_plein_texte(lignes: list[tuple[int, Donnees]]):
+def _ecrire_plein_texte(lignes: list[tuple[int, Donnees]], kind: str):
     textes = [(d.intitule, d.objectif, d.contenu, d.autres, doc_id) for doc_id, d in lignes]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.executemany(_PG_VECTOR, [(c, a, i, o, doc_id) for i, o, c, a, doc_id in textes])
         elif connection.vendor == "sqlite":
+            table = table_fts(kind)
             ids = [doc_id for doc_id, _ in lignes]
             cursor.execute(
-                f"DELETE FROM recherche_fts WHERE rowid IN ({', '.join(['%s'] * len(ids))})",  # noqa: S608  # nosec B608  # placeholders only
+                f"DELETE FROM {table} WHERE rowid IN ({', '.join(['%s'] * len(ids))})",  # noqa: S608  # nosec B608  # a constant table name, placeholders
                 ids,
             )
             cursor.executemany(
-                "INSERT INTO recherche_fts (rowid, titre, objectif, contenu, autres, document_id) "
+                f"INSERT INTO {table} (rowid, titre, objectif, contenu, autres, document_id) "  # noqa: S608  # nosec B608  # a constant table name
                 "VALUES (%s, %s, %s, %s, %s, %s)",
                 [(doc_id, *(texte.normaliser(t) for t in ligne[:4]), doc_id) for *ligne, doc_id in textes],
             )
@@ -237,7 +238,7 @@ def ecrire_documents(donnees: list[Donnees], *, kind: str = Kind.OFFRE) -> None:
         ],
         batch_size=2000,
     )
-    _ecrire_plein_texte([(doc.pk, d) for doc, d in lignes])
+    _ecrire_plein_texte([(doc.pk, d) for doc, d in lignes], kind)
 
 
 def indexer_formations(ids: Iterable[int]) -> int:

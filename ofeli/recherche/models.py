@@ -15,9 +15,10 @@ current publication (kind "publication"); both use the same engine (ofeli.recher
 Full text, per database (the engine picks the one in use):
 - PostgreSQL: `search_vector`, a tsvector built with the text search configuration `ofeli_fr`
   (french with unaccent, created by migration 0002) and a GIN index;
-- SQLite: the FTS5 table `recherche_fts` (migration 0002, unicode61 remove_diacritics 2) whose
-  rowid is the document's id, fed with text stemmed by ofeli.recherche.texte. `LigneFts` maps it
-  so that the ORM can join it; it is never written through the ORM.
+- SQLite: one FTS5 table per kind (`table_fts`: `recherche_fts` for the working copies,
+  `recherche_fts_publication` for the publications; migrations 0002, 0009; unicode61 remove_diacritics 2)
+  whose rowid is the document's id, fed with text stemmed by ofeli.recherche.texte. `LigneFts` maps the
+  working copies' table so that the ORM can join it; it is never written through the ORM.
 """
 
 import datetime
@@ -32,6 +33,15 @@ SANS_PROCHAINE_SESSION = datetime.date(9999, 12, 31)
 class Kind(models.TextChoices):
     OFFRE = "offre", "Offre (copie de travail)"
     PUBLICATION = "publication", "Publication validée"
+
+
+# SQLite: the FTS5 table of each kind (migration 0009): a search reads its kind's full-text index only.
+TABLES_FTS = {Kind.OFFRE: "recherche_fts", Kind.PUBLICATION: "recherche_fts_publication"}
+
+
+def table_fts(kind: str) -> str:
+    """The SQLite FTS5 table holding the documents of `kind` (a constant name: safe to put in SQL)."""
+    return TABLES_FTS[kind]
 
 
 class DocumentRecherche(models.Model):
@@ -145,7 +155,8 @@ Fts5Field.register_lookup(Match)
 
 
 class LigneFts(models.Model):
-    """The SQLite FTS5 table, mapped read-only so that the ORM can join it (never managed, never written).
+    """The SQLite FTS5 table of the working copies (kind « offre »), mapped read-only so that the ORM can join it
+    (never managed, never written): the formations' search (exports, bulk edit) reads that kind only.
 
     The join uses the UNINDEXED column `document_id` (equal to the rowid) rather than the rowid: FTS5 cannot
     use a constraint on it, so SQLite's planner always starts from the MATCH (cost per matching row) instead

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from . import texte as texte_fr
 from .index import rafraichir_prochaines_sessions
-from .models import CritereRecherche, DocumentRecherche, Kind
+from .models import CritereRecherche, DocumentRecherche, Kind, table_fts
 
 Nom = CritereRecherche.Nom
 PG_CONFIG = "ofeli_fr"
@@ -163,43 +163,48 @@ def conditions(criteres: Criteres, p: str = "", *, kind: str = Kind.OFFRE, dense
     return q
 
 
-def correspondances_fts5(requete: str) -> RawSQL:
-    """SQLite: the ids of the documents matching `requete` (FTS5 syntax), as a sub-query for `id__in`.
+def correspondances_fts5(requete: str, kind: str) -> RawSQL:
+    """SQLite: the ids of the documents of `kind` matching `requete` (FTS5 syntax), as a sub-query for `id__in`.
 
-    Only the rowid is read, from the full-text index itself: reading any column of the FTS5 table (even the
-    UNINDEXED `document_id`) reads each matching row's stored text, which for a word found in most documents
+    Only the rowid is read, from the kind's full-text index itself: reading any column of the FTS5 table (even
+    the UNINDEXED `document_id`) reads each matching row's stored text, which for a word found in most documents
     costs ten times the match (bench/bench_search.py, docs/performance.md). Inside
-    `correspondances_materialisees` for the same words: the temporary table, which SQLite probes by its key.
+    `correspondances_materialisees` for the same words and kind: the temporary table, which SQLite probes by its
+    key.
     """
-    if (materialisee := getattr(connection, "ofeli_correspondances", None)) and materialisee[0] == requete:
+    if (materialisee := getattr(connection, "ofeli_correspondances", None)) and materialisee[0] == (requete, kind):
         return RawSQL("SELECT id FROM temp.ofeli_correspondances", [])
-    return RawSQL("SELECT rowid FROM recherche_fts WHERE recherche_fts MATCH %s", [requete])
+    table = table_fts(kind)
+    # A constant table name; the query is a parameter.
+    return RawSQL(f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [requete])  # noqa: S608, S611  # nosec B608, B611
 
 
-def nombre_correspondances_fts5(requete: str) -> int:
-    """SQLite: how many FTS5 rows (documents of every kind) match `requete`, from the index alone."""
-    if (materialisee := getattr(connection, "ofeli_correspondances", None)) and materialisee[0] == requete:
+def nombre_correspondances_fts5(requete: str, kind: str) -> int:
+    """SQLite: how many documents of `kind` match `requete`, from the index alone."""
+    if (materialisee := getattr(connection, "ofeli_correspondances", None)) and materialisee[0] == (requete, kind):
         return materialisee[1]
+    table = table_fts(kind)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM recherche_fts WHERE recherche_fts MATCH %s", [requete])
+        cursor.execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH %s", [requete])  # noqa: S608  # nosec B608  # a constant table name
         return cursor.fetchone()[0]
 
 
 @contextmanager
-def correspondances_materialisees(texte: str):
-    """SQLite: the documents matching `texte` copied once into a temporary table (this connection's own) for the
-    block. An `IN (SELECT rowid … MATCH …)` re-reads and sorts every match in each statement (≈ 40 ms for a word
-    found in 150,000 documents); an `IN` on a table's integer key is a probe of that table."""
+def correspondances_materialisees(texte: str, kind: str):
+    """SQLite: the documents of `kind` matching `texte` copied once into a temporary table (this connection's own)
+    for the block. An `IN (SELECT rowid … MATCH …)` re-reads and sorts every match in each statement (≈ 40 ms for
+    a word found in 100,000 documents); an `IN` on a table's integer key is a probe of that table."""
     requete = texte_fr.requete_fts5(texte)
+    table = table_fts(kind)
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMP TABLE IF NOT EXISTS ofeli_correspondances (id INTEGER PRIMARY KEY)")
         cursor.execute("DELETE FROM temp.ofeli_correspondances")
         cursor.execute(
-            "INSERT INTO temp.ofeli_correspondances (id) SELECT rowid FROM recherche_fts WHERE recherche_fts MATCH %s",
+            f"INSERT INTO temp.ofeli_correspondances (id) SELECT rowid FROM {table} WHERE {table} MATCH %s",  # noqa: S608  # nosec B608  # a constant table name
             [requete],
         )
         nombre = cursor.rowcount
-    connection.ofeli_correspondances = (requete, nombre)
+    connection.ofeli_correspondances = ((requete, kind), nombre)
     try:
         yield
     finally:
@@ -210,13 +215,13 @@ def correspondances_materialisees(texte: str):
         cursor.execute("DELETE FROM temp.ofeli_correspondances")
 
 
-# SQLite's bm25 ranks every row that FTS5 matches, whatever the other criteria keep (≈ 1–2 µs a row, the
-# documents of both kinds): beyond this many rows the words are sorted by intitulé instead (mots_trop_courants).
+# SQLite's bm25 ranks every row that FTS5 matches, whatever the other criteria keep (≈ 1–2 µs a row): beyond this
+# many documents of the kind searched, the words are sorted by intitulé instead (mots_trop_courants).
 SEUIL_BM25 = 20_000
 
 
-def mots_trop_courants(texte: str) -> bool:
-    """Whether ranking the documents holding these words would cost more than a search may (SQLite only).
+def mots_trop_courants(texte: str, kind: str) -> bool:
+    """Whether ranking the documents of `kind` holding these words would cost more than a search may (SQLite only).
 
     PostgreSQL ranks only the documents that every criterion keeps (the GIN index and the filters are
     combined first), so its cost follows the results. FTS5 ranks every document holding the words before
@@ -226,20 +231,21 @@ def mots_trop_courants(texte: str) -> bool:
     """
     if connection.vendor == "postgresql" or not texte_fr.a_des_mots(texte):
         return False
-    return nombre_correspondances_fts5(texte_fr.requete_fts5(texte)) > SEUIL_BM25
+    return nombre_correspondances_fts5(texte_fr.requete_fts5(texte), kind) > SEUIL_BM25
 
 
-def _rang_fts5(qs: QuerySet, requete: str) -> QuerySet:
-    """SQLite: `qs` (documents, already filtered on the match) annotated with `rang` (bm25 with the weights
-    BM25_POIDS, higher first). FTS5 is read first and its rows joined to the documents by rowid: the unary
+def _rang_fts5(qs: QuerySet, requete: str, kind: str) -> QuerySet:
+    """SQLite: `qs` (documents of `kind`, already filtered on the match) annotated with `rang` (bm25 with the
+    weights BM25_POIDS, higher first). FTS5 is read first and its rows joined to the documents by rowid: the unary
     `+` keeps SQLite from probing the full-text index once per document, and no column of the FTS5 table is
     read, only its index."""
     poids = ", ".join(str(p) for p in BM25_POIDS)
-    # Constant SQL; the query is a parameter.
+    table = table_fts(kind)
+    # Constant SQL (the weights and the kind's table name); the query is a parameter.
     return qs.extra(  # noqa: S610  # nosec B610
-        select={"rang": f"-bm25(recherche_fts, {poids})"},
-        tables=["recherche_fts"],
-        where=["recherche_fts MATCH %s", "recherche_documentrecherche.id = +recherche_fts.rowid"],
+        select={"rang": f"-bm25({table}, {poids})"},
+        tables=[table],
+        where=[f"{table} MATCH %s", f"recherche_documentrecherche.id = +{table}.rowid"],
         params=[requete],
     )
 
@@ -259,7 +265,10 @@ def _chercher(
             rang=SearchRank(F(f"{p}vecteur_rang"), requete)
         )
     elif p:
-        # Formations (exports, bulk edit): the FTS5 row joined on its document, ranked by bm25.
+        # Formations (exports, bulk edit): the FTS5 row joined on its document, ranked by bm25. LigneFts maps
+        # the working copies' table: the formations' search is of that kind.
+        if kind != Kind.OFFRE:
+            raise ValueError(f"recherche de formations sur SQLite : documents « offre » seulement, pas « {kind} »")
         qs = qs.filter(filtre & Q(**{f"{p}fts__texte__match": texte_fr.requete_fts5(criteres.texte)})).annotate(
             rang=-Bm25(F(f"{p}fts__texte"), *(Value(poids) for poids in BM25_POIDS))
         )
@@ -269,8 +278,11 @@ def _chercher(
         # More than PLAFOND_COMPTE results (`dense`): walking the sort's index and testing each document against
         # the match finds the page sooner than reading every match first and sorting them.
         dans = "id__in_sans_index" if dense else "id__in"
-        qs = qs.filter(filtre & Q(**{dans: correspondances_fts5(requete)}))
-        qs = _rang_fts5(qs, requete) if criteres.tri == Tri.PERTINENCE else qs.annotate(rang=Value(None, FloatField()))
+        qs = qs.filter(filtre & Q(**{dans: correspondances_fts5(requete, kind)}))
+        if criteres.tri == Tri.PERTINENCE:
+            qs = _rang_fts5(qs, requete, kind)
+        else:
+            qs = qs.annotate(rang=Value(None, FloatField()))
 
     tri = criteres.tri
     if tri == Tri.PERTINENCE and not plein_texte:

@@ -86,7 +86,7 @@ def documents_classes(
     compte = compter(documents_pour(replace(criteres, tri=Tri.INTITULE)))
     dense = compte > PLAFOND_COMPTE
     pertinence = criteres.tri == Tri.PERTINENCE and a_des_mots(criteres.texte)
-    if pertinence and (dense or mots_trop_courants(criteres.texte)):
+    if pertinence and (dense or mots_trop_courants(criteres.texte, kind)):
         return documents_pour(replace(criteres, tri=Tri.INTITULE), dense), compte, True
     if criteres.tri == Tri.PERTINENCE and not pertinence:
         return documents_pour(replace(criteres, tri=Tri.INTITULE), dense), compte, False
@@ -157,8 +157,9 @@ def _prochaines_sessions(document_ids) -> dict[int, str]:
 
 
 @contextmanager
-def index_plein_texte(texte: str):
-    """The words of `texte` answered from the full-text index alone in this block (nothing to do without words).
+def index_plein_texte(texte: str, kind: str):
+    """The words of `texte` answered from the full-text index of `kind` alone in this block (nothing to do without
+    words).
 
     - PostgreSQL: the GIN index, never a table scan. A very common word matches most documents, and the planner
       then prefers reading the whole table, testing each (TOASTed) full vector; the GIN index answers the match
@@ -171,7 +172,7 @@ def index_plein_texte(texte: str):
         yield
         return
     if connection.vendor == "sqlite":
-        with correspondances_materialisees(texte):
+        with correspondances_materialisees(texte, kind):
             yield
         return
     with transaction.atomic(), connection.cursor() as cursor:
@@ -195,7 +196,7 @@ def page_pour(request, params, numero=None, *, par_page: int = PAR_PAGE) -> Page
             return PageDeResultats(form=form, erreurs={})
         organisme_id = contact.organisme_id
     criteres = form.criteres()
-    with index_plein_texte(criteres.texte):
+    with index_plein_texte(criteres.texte, Kind.OFFRE):
         documents, compte, plafonne = documents_classes(criteres, kind=Kind.OFFRE, organisme_id=organisme_id)
         page = PaginatorPlafonne(
             documents.values_list("pk", "formation_id", "mise_a_jour"), par_page, compte=compte
