@@ -9,7 +9,7 @@
   (who, when, why).
 - DemandeComplement: a request for complement of information sent by the équipe offre; it stays
   (with its message) whatever happens to it: answered by the OF, or cancelled by staff.
-- Compteur: the counter rows Carif numbers are drawn from (locked with select_for_update).
+- Compteur: the counter rows Carif numbers are drawn from on SQLite (PostgreSQL: sequences, ofeli.validation.numeros).
 
 Writes go through ofeli.validation.workflow; nothing here is written directly by views.
 """
@@ -162,7 +162,8 @@ class DemandeComplement(models.Model):
 
 
 class Compteur(models.Model):
-    """One counter row per kind of Carif number (F, A, S): the last number given."""
+    """One counter row per kind of Carif number (F, A, S): the last number given (SQLite; PostgreSQL draws from
+    sequences, whose starting point a counter of an older installation gave: ofeli.validation.numeros)."""
 
     nom = models.CharField(max_length=20, primary_key=True)
     valeur = models.PositiveBigIntegerField(default=0)

@@ -2,9 +2,9 @@ import threading
 import time
 
 import pytest
-from django.db import OperationalError, close_old_connections, connection
+from django.db import OperationalError, close_old_connections, connection, transaction
 
-from ofeli.offre.models import Etat
+from ofeli.offre.models import Etat, Formation
 from ofeli.validation import numeros, workflow
 from ofeli.validation.models import Compteur
 from tests.factories import FormationFactory, SessionFactory, UserFactory
@@ -19,19 +19,46 @@ def test_numbers_follow_the_counter_and_are_formatted():
     assert numeros.numero_suivant("action").endswith("A")
 
 
+@pytest.fixture
+def numerotation_neuve(db):
+    """Numbering as in a new database: nothing drawn yet (PostgreSQL's sequences are outside the test's
+    transaction, so an earlier test may have drawn from them; SQLite's counter rows roll back with each test)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for objet in ("formation", "action", "session"):
+                cursor.execute(f"ALTER SEQUENCE validation_carif_{objet} RESTART")
+    else:
+        Compteur.objects.all().delete()
+
+
 @pytest.mark.django_db
-def test_counter_starts_above_existing_numbers_and_skips_taken_ones():
+def test_counter_starts_above_existing_numbers_and_skips_taken_ones(numerotation_neuve):
     SessionFactory(numero="308695S", etat=Etat.VALIDEE)
     assert numeros.numero_suivant("session") == "308696S"
     SessionFactory(numero="308697S", etat=Etat.VALIDEE)  # e.g. imported since
     assert numeros.numero_suivant("session") == "308698S"
 
 
-@pytest.mark.django_db
-def test_numbers_are_never_reused():
-    premier = numeros.numero_suivant("formation")
-    Compteur.objects.filter(nom="carif_formation").get()  # the counter row exists and only goes up
-    assert numeros.numero_suivant("formation") != premier
+@pytest.mark.django_db(transaction=True)
+def test_a_number_is_never_given_twice_even_after_a_failed_validation():
+    staff = UserFactory(staff=True)
+    premiere, seconde = (
+        SessionFactory(action__formation=FormationFactory(soumise=True)).action.formation for _ in range(2)
+    )
+    with pytest.raises(RuntimeError), transaction.atomic():
+        workflow.formation_valider(formation=premiere, user=staff)
+        tire = Formation.objects.get(pk=premiere.pk).numero
+        raise RuntimeError("la validation échoue après avoir tiré son numéro")
+    premiere.refresh_from_db()
+    assert premiere.numero is None and premiere.etat == Etat.EN_ATTENTE  # nothing of it was kept
+    workflow.formation_valider(formation=seconde, user=staff)
+    workflow.formation_valider(formation=premiere, user=staff)
+    seconde.refresh_from_db()
+    premiere.refresh_from_db()
+    assert len({seconde.numero, premiere.numero}) == 2
+    # Numbers only go up: the failed validation's number is given again (SQLite: its counter rolled back) or
+    # skipped (PostgreSQL: a sequence does not roll back), never given to two formations.
+    assert int(seconde.numero[:-1]) >= int(tire[:-1]) and int(premiere.numero[:-1]) > int(seconde.numero[:-1])
 
 
 @pytest.mark.django_db(transaction=True)
