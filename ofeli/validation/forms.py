@@ -1,7 +1,6 @@
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from ofeli.core.region import current_region
 from ofeli.offre.models import Dispositif
@@ -19,7 +18,8 @@ class SelectRapide(forms.Select):
         options = format_html_join(
             "",
             '<option value="{}"{}>{}</option>',
-            ((v, mark_safe(" selected") if str(v) in choisis else "", libelle) for v, libelle in self.choices),
+            # " selected" holds nothing to escape: passed through format_html's escaping like the rest.
+            ((v, " selected" if str(v) in choisis else "", libelle) for v, libelle in self.choices),
         )
         return format_html(
             '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
