@@ -132,6 +132,10 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'ofeli.sqlite3'}"),
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60" if PRODUCTION else "0")),
+        # A persistent connection is checked before a request reuses it: after a restart of PostgreSQL (or a
+        # failover) the first request of each thread would otherwise meet its cut connection and fail
+        # (bench/faults/redemarrage.py, docs/reliability.md).
+        conn_health_checks=os.environ.get("DB_CONN_HEALTH_CHECKS", "1") == "1",
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
