@@ -111,8 +111,8 @@ def sessions_seules() -> list[int]:
     return list(_pending_sessions().order_by().values_list("pk", flat=True))
 
 
-def _parmi_ids(ids: list[int]) -> Q:
-    """pk IN ids: on PostgreSQL one array parameter rather than one placeholder per id."""
+def _sessions_parmi(ids: list[int]) -> Q:
+    """pk IN ids (sessions_seules): on PostgreSQL one array parameter rather than one placeholder per id."""
     if connection.vendor == "postgresql" and len(ids) > 50:
         return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))
     if len(ids) > _IDS_EN_PARAMETRES:
@@ -128,7 +128,7 @@ def _parts(*, organisme=None, departement="", dispositif="", type_changement="",
     organisme_id = getattr(organisme, "pk", organisme)
     formations = _pending_formations()
     seules = sessions_seules() if seules is None else seules
-    sessions = Session.objects.filter(_parmi_ids(seules)) if seules else None
+    sessions = Session.objects.filter(_sessions_parmi(seules)) if seules else None
     if organisme_id is not None:
         formations = formations.filter(organisme_id=organisme_id)
     if departement:
@@ -185,8 +185,8 @@ class File(Sequence):
         self.formations, self.sessions = formations, sessions
         self.maintenant = maintenant
 
-    def _union(self, formations, sessions):
-        parts = [qs.order_by().values_list(*self.COLONNES) for qs in (formations, sessions) if qs is not None]
+    def _union(self):
+        parts = [qs.order_by().values_list(*self.COLONNES) for qs in (self.formations, self.sessions) if qs is not None]
         if not parts:
             return None
         return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
@@ -201,7 +201,7 @@ class File(Sequence):
     def __getitem__(self, index):
         if not isinstance(index, slice):
             return self[index : index + 1][0]
-        union = self._union(self.formations, self.sessions)
+        union = self._union()
         if union is None:
             return []
         # Submission, then formations before sessions, then creation order: a stable order for the pages.
@@ -265,7 +265,7 @@ def file_elements(
 def organismes_en_file(seules=None):
     """The organismes with something in the queue (the queue filter's list); `seules`: as for file_elements."""
     seules = sessions_seules() if seules is None else seules
-    avec_sessions = Session.objects.filter(_parmi_ids(seules)).values("action__formation__organisme_id")
+    avec_sessions = Session.objects.filter(_sessions_parmi(seules)).values("action__formation__organisme_id")
     return Organisme.objects.filter(
         Q(pk__in=_pending_formations().values("organisme_id")) | (Q(pk__in=avec_sessions) if seules else Q())
     )
