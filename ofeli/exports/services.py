@@ -126,6 +126,21 @@ def _mettre_a_jour(export_id: int, **fields) -> None:
     Export.objects.filter(pk=export_id).update(**fields)
 
 
+def _stocker(path: str, nom: str) -> str:
+    """Copies the finished file into the storage under `nom`, a name of this export's own (its id in the path).
+
+    The storage writes the file in place: a copy cut short (disk full) would leave a truncated file there, never
+    attached to an export but taking space. Since no other export writes under this name, it is removed.
+    """
+    try:
+        with open(path, "rb") as handle:
+            return default_storage.save(nom, File(handle))
+    except BaseException:
+        if default_storage.exists(nom):
+            default_storage.delete(nom)
+        raise
+
+
 def export_construire(export_id: int) -> Export:
     """Builds the file of a pending export; idempotent (an export already started is left alone)."""
     with transaction.atomic():
@@ -153,8 +168,7 @@ def export_construire(export_id: int) -> Export:
                 raise ValueError(
                     "le fichier produit n'est pas conforme au schéma LHEO : " + " ; ".join(str(e) for e in erreurs[:5])
                 )
-        with open(path, "rb") as handle:
-            name = default_storage.save(f"exports/{timezone.now():%Y/%m}/{export.nom_fichier}", File(handle))
+        name = _stocker(path, f"exports/{timezone.now():%Y/%m}/{export.pk}/{export.nom_fichier}")
         _mettre_a_jour(
             export_id,
             statut=Export.Statut.PRET,

@@ -14,6 +14,7 @@ import datetime
 import errno
 import os
 import sqlite3
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -281,3 +282,33 @@ def test_a_full_disk_during_an_export_fails_it_and_offers_no_file(lecteur, stock
     assert export.erreur.startswith("Espace disque insuffisant sur le serveur")
     assert not export.fichier
     assert not list(stockage_prive.rglob("*.*"))  # nothing truncated kept in private storage
+
+
+@pytest.mark.django_db
+def test_a_full_disk_while_the_export_is_copied_into_the_storage_leaves_no_truncated_file(
+    lecteur, stockage_prive, monkeypatch
+):
+    SessionFactory(action__formation=FormationFactory(organisme=lecteur.organisme))
+    from django.core.files.storage import FileSystemStorage
+
+    sauver = FileSystemStorage._save
+
+    def disque_plein(self, name, content):
+        # The storage has created the file and written its first bytes when the disk fills up.
+        chemin = Path(self.path(name))
+        chemin.parent.mkdir(parents=True, exist_ok=True)
+        chemin.write_bytes(content.read(100))
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(FileSystemStorage, "_save", disque_plein)
+    export = export_creer(user=lecteur.user, organisme=lecteur.organisme, format="lheo", params={})
+    export = export_construire(export.pk)
+    monkeypatch.setattr(FileSystemStorage, "_save", sauver)
+
+    assert export.statut == Export.Statut.ECHEC
+    assert export.erreur.startswith("Espace disque insuffisant sur le serveur")
+    assert not export.fichier
+    assert not [f for f in stockage_prive.rglob("*") if f.is_file()]  # the truncated copy was removed
+    # Room again: the next export of the same offer is stored whole.
+    autre = export_construire(export_creer(user=lecteur.user, organisme=lecteur.organisme, format="lheo", params={}).pk)
+    assert autre.statut == Export.Statut.PRET and autre.taille > 100
