@@ -121,7 +121,7 @@ def diffusion_tuee():
     )
     verifier(not publies, "aucun fichier publié")
     # The killed process is gone and the run recorded its machine and process number: the rerun knows it is dead
-    # at once (no wait for RUN_PERIME), records it as interrupted and builds the night whole.
+    # at once (no wait for RUN_INACTIF), records it as interrupted and builds the night whole.
     p = manage("diffuse", "--partenaire", partenaire.slug)
     sortie, _ = p.communicate()
     print("  relance immédiate : " + sortie.strip().splitlines()[-1])

@@ -60,8 +60,10 @@ from .partenaires import sessions_transmises
 logger = logging.getLogger("ofeli.jobs")
 
 CHUNK = 500
-# A run still "en cours" after this long is considered dead (worker killed) and may be replaced.
-RUN_PERIME = datetime.timedelta(hours=2)
+# A run "en cours" that has given no sign of life for this long is dead (its worker was killed, on any machine)
+# and may be replaced; a running one gives one at least every BATTEMENT (per chunk of formations, before each file).
+RUN_INACTIF = datetime.timedelta(minutes=15)
+BATTEMENT = datetime.timedelta(seconds=30)
 
 
 class DiffusionEnCours(RuntimeError):
@@ -286,7 +288,7 @@ def _runs_ouvrir(partenaire, nuit, user) -> tuple[DiffusionRun, DiffusionRun, bo
         return (*reussis, False)
     now = timezone.now()
     en_cours = DiffusionRun.objects.filter(partenaire=partenaire, statut=DiffusionRun.Statut.EN_COURS)
-    if any(not _processus_arrete(run) for run in en_cours.filter(started_at__gte=now - RUN_PERIME)):
+    if any(_vivant(run, now) for run in en_cours):
         raise DiffusionEnCours(f"Une diffusion vers {partenaire} est déjà en cours.")
     if en_cours.update(statut=DiffusionRun.Statut.ECHEC, finished_at=now, erreur="Interrompue (processus arrêté)."):
         _nettoyer_temporaires(partenaire)
@@ -309,14 +311,30 @@ def _runs_ouvrir(partenaire, nuit, user) -> tuple[DiffusionRun, DiffusionRun, bo
                 lance_par=user,
                 hote=hote,
                 pid=pid,
+                battement=now,
             )
         )
     return (*runs, True)
 
 
-def _processus_arrete(run: DiffusionRun) -> bool:
-    """True when the run's process is known to be gone (same machine, no such process): see core.processus."""
-    return processus_arrete(run.hote, run.pid)
+def _vivant(run: DiffusionRun, now) -> bool:
+    """Whether a run "en cours" may still be running: its process is not known to be gone (same machine: see
+    core.processus) and it gave a sign of life within RUN_INACTIF (any machine)."""
+    return not processus_arrete(run.hote, run.pid) and (run.battement or run.started_at) >= now - RUN_INACTIF
+
+
+class _Battement:
+    """The runs' sign of life, written at most every BATTEMENT (one UPDATE of both runs)."""
+
+    def __init__(self, runs):
+        self.ids = [run.pk for run in runs]
+        self.dernier = timezone.now()
+
+    def __call__(self, *, force: bool = False):
+        now = timezone.now()
+        if force or now - self.dernier >= BATTEMENT:
+            DiffusionRun.objects.filter(pk__in=self.ids).update(battement=now)
+            self.dernier = now
 
 
 def _nettoyer_temporaires(partenaire: Partenaire) -> None:
@@ -338,7 +356,7 @@ def _copies_egales(formation_ids: list[int]) -> set[int]:
     )
 
 
-def _construire(partenaire: Partenaire, nuit: datetime.date, directory: Path) -> _Resultat:
+def _construire(partenaire: Partenaire, nuit: datetime.date, directory: Path, battre=lambda: None) -> _Resultat:
     etats = {
         formation_id: (publication_id, set(sessions))
         for formation_id, publication_id, sessions in EtatDiffusion.objects.filter(partenaire=partenaire).values_list(
@@ -351,6 +369,7 @@ def _construire(partenaire: Partenaire, nuit: datetime.date, directory: Path) ->
     vues = set()
     tous = partenaire.perimetre == Partenaire.Perimetre.TOUT and not partenaire.exclure_terminees
     for start in range(0, len(courantes), CHUNK):
+        battre()
         chunk = courantes[start : start + CHUNK]
         publications = {
             p.pk: p
@@ -433,10 +452,12 @@ def diffuser_partenaire(
         return complet, delta
     directory = Path(default_storage.path(f"diffusion/{partenaire.slug}"))
     resultat = None
+    battre = _Battement([complet, delta])
     try:
-        resultat = _construire(partenaire, nuit, directory)
+        resultat = _construire(partenaire, nuit, directory, battre)
         fichiers = {}
         for run, fichier in ((complet, resultat.complet), (delta, resultat.delta)):
+            battre(force=True)  # before the file's XSD validation, the longest single step
             fichier.fermer(resultat.retraits if run is delta else [])
             if fichier.formations:
                 nom = chemin_fichier(partenaire, nuit, run.kind)

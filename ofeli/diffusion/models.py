@@ -138,6 +138,9 @@ class DiffusionRun(models.Model):
     # The process building the run: on the same machine, a run whose process is gone is known dead at once.
     hote = models.CharField("machine", max_length=255, blank=True)
     pid = models.PositiveIntegerField("processus", null=True, blank=True)
+    # Updated while the run is built (feeds.BATTEMENT): a run of another machine silent for feeds.RUN_INACTIF is
+    # known dead (its worker was killed).
+    battement = models.DateTimeField("dernier signe de vie", null=True, blank=True)
 
     class Meta:
         ordering = ["-nuit", "partenaire__nom", "kind", "-tentative"]

@@ -203,8 +203,8 @@ def test_a_killed_diffusion_marks_nothing_as_sent_and_a_later_run_sends_everythi
     # A second run at once is refused with a clear message: the killed one may still be alive for all it knows.
     with pytest.raises(DiffusionEnCours, match="déjà en cours"):
         diffuser_partenaire(partenaire=partenaire, nuit=nuit)
-    # After RUN_PERIME the killed run is recorded as interrupted and the night is built again, whole.
-    with time_machine.travel(timezone.now() + feeds.RUN_PERIME + datetime.timedelta(minutes=1)):
+    # Silent for RUN_INACTIF, the killed run is recorded as interrupted and the night is built again, whole.
+    with time_machine.travel(timezone.now() + feeds.RUN_INACTIF + datetime.timedelta(minutes=1)):
         complet, delta = diffuser_partenaire(partenaire=partenaire, nuit=nuit)
     assert (complet.statut, complet.tentative, complet.nb_formations) == (DiffusionRun.Statut.REUSSI, 2, 3)
     assert delta.nb_nouvelles == 3
@@ -240,26 +240,56 @@ def test_a_diffusion_whose_process_is_gone_is_taken_over_at_once_and_its_half_fi
     dossier.mkdir(parents=True)
     (dossier / ".tmp-abc.xml").write_bytes(b"<lheo>")
 
-    complet, _delta = diffuser_partenaire(partenaire=partenaire, nuit=nuit)  # no wait for RUN_PERIME
+    complet, _delta = diffuser_partenaire(partenaire=partenaire, nuit=nuit)  # no wait for RUN_INACTIF
     assert (complet.statut, complet.tentative) == (DiffusionRun.Statut.REUSSI, 2)
     assert not list(dossier.glob(".tmp-*"))
     assert set(DiffusionRun.objects.filter(tentative=1).values_list("statut", flat=True)) == {DiffusionRun.Statut.ECHEC}
 
 
 @pytest.mark.django_db
-def test_a_diffusion_running_on_another_machine_is_not_taken_over_before_run_perime(organisme, staff_user):
+def test_a_diffusion_of_another_machine_is_taken_over_once_silent_for_run_inactif(organisme, staff_user):
     formation_validee(organisme, staff_user)
     partenaire = Partenaire.objects.get(slug="site-regional")
-    DiffusionRun.objects.create(
+    nuit = timezone.localdate()
+    debut = timezone.now() - datetime.timedelta(hours=1)  # a long diffusion, still giving signs of life
+    run = DiffusionRun.objects.create(
         partenaire=partenaire,
-        nuit=timezone.localdate(),
+        nuit=nuit,
         kind=DiffusionRun.Kind.COMPLET,
-        started_at=timezone.now(),
+        started_at=debut,
+        battement=timezone.now() - datetime.timedelta(minutes=1),
         hote="autre-machine.example",
         pid=1,
     )
     with pytest.raises(DiffusionEnCours, match="déjà en cours"):
-        diffuser_partenaire(partenaire=partenaire, nuit=timezone.localdate())
+        diffuser_partenaire(partenaire=partenaire, nuit=nuit)
+    # Its worker killed: no sign of life for RUN_INACTIF, the next run takes over (minutes, not hours).
+    with time_machine.travel(timezone.now() + feeds.RUN_INACTIF):
+        complet, _delta = diffuser_partenaire(partenaire=partenaire, nuit=nuit)
+    assert complet.statut == DiffusionRun.Statut.REUSSI
+    run.refresh_from_db()
+    assert run.statut == DiffusionRun.Statut.ECHEC and "Interrompue" in run.erreur
+
+
+@pytest.mark.django_db
+def test_a_diffusion_gives_signs_of_life_while_it_builds(organisme, staff_user, monkeypatch):
+    formation_validee(organisme, staff_user)
+    partenaire = Partenaire.objects.get(slug="site-regional")
+    monkeypatch.setattr(feeds, "BATTEMENT", datetime.timedelta(0))  # one per chunk and before each file
+    vus = []
+    ecrire = feeds._Fichier.formation
+
+    def noter(self, data, nb_sessions):
+        # While the file is written, the runs in the database show a sign of life after their start.
+        vus.extend(
+            DiffusionRun.objects.filter(statut=DiffusionRun.Statut.EN_COURS).values_list("started_at", "battement")
+        )
+        return ecrire(self, data, nb_sessions)
+
+    monkeypatch.setattr(feeds._Fichier, "formation", noter)
+    complet, _delta = diffuser_partenaire(partenaire=partenaire, nuit=timezone.localdate())
+    assert complet.statut == DiffusionRun.Statut.REUSSI
+    assert vus and all(battement > debut for debut, battement in vus)
 
 
 @pytest.mark.django_db
