@@ -51,3 +51,24 @@ def test_the_queue_sorted_paged_and_counted_by_the_database_matches_one_by_one(m
     # the same queue.
     monkeypatch.setattr(services, "_IDS_EN_PARAMETRES", 0)
     assert [(e.objet, e.obj.pk) for e in file_elements(maintenant=MAINTENANT)[0:20]] == [a[:2] for a in attendus]
+
+
+@pytest.mark.django_db
+def test_the_type_filter_tells_a_change_to_a_diffused_formation_from_a_new_one(staff_user):
+    from ofeli.offre.models import Formation
+    from ofeli.validation import workflow
+    from ofeli.validation.services import file_elements
+    from tests.factories import FormationFactory, SessionFactory
+
+    nouvelle = SessionFactory(action__formation=FormationFactory(soumise=True)).action.formation
+    diffusee = SessionFactory(action__formation=FormationFactory(soumise=True)).action.formation
+    workflow.formation_valider(formation=diffusee, user=staff_user)
+    Formation.objects.filter(pk=diffusee.pk).update(etat=Etat.EN_ATTENTE)  # changed and submitted again
+
+    def types(type_changement=""):
+        return [(e.obj.pk, e.type) for e in file_elements(type_changement=type_changement, maintenant=MAINTENANT)[0:10]]
+
+    assert sorted(types()) == sorted([(nouvelle.pk, "nouvelle_formation"), (diffusee.pk, "modification")])
+    assert types("modification") == [(diffusee.pk, "modification")]
+    assert types("nouvelle_formation") == [(nouvelle.pk, "nouvelle_formation")]
+    assert types("nouvelle_session") == []
