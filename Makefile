@@ -23,7 +23,8 @@ help:
 $(VENV)/.installed: requirements/base.txt requirements/dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "OFeli needs Python >= 3.11"'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
+	# setuptools too: the one Python's venv seeds (65.5 on Python 3.11) has published advisories.
+	$(PIP) install --quiet --upgrade pip setuptools
 	$(PIP) install --quiet -r requirements/base.txt -r requirements/dev.txt
 	touch $@
 
