@@ -18,10 +18,14 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from ofeli.messagerie.models import TypeNotification
+from ofeli.messagerie.notifications import notifier
 
 from . import rules, services
 from .masse import _messages, peut_saisir
-from .models import Etat, EtatRecrutement, Reconduction, Session
+from .models import SOURCES_SAISIE_LIBRE, SOURCES_SESSIONS_SEULEMENT, Etat, EtatRecrutement, Reconduction, Session
 
 
 class _Simulation(Exception):
@@ -97,6 +101,40 @@ def sessions_reconductibles(queryset, annee: int):
         .exclude(action__formation__etat=Etat.ARCHIVE_OF)
         .select_related("action__formation__organisme")
     )
+
+
+def reconduire_organisme(*, organisme, annee_cible: int, simulation: bool = False) -> Resultat:
+    """The GIP's yearly rollover for one organisme (`manage.py reconduire_sessions`): every validated session of
+    `annee_cible - 1` of the formations an OF may add sessions to, carried as drafts; then the OF's contacts are
+    told (a notice, and an e-mail to those who want reminders) that drafts wait for them to check and submit."""
+    sessions = sessions_reconductibles(
+        Session.objects.filter(
+            action__formation__organisme=organisme,
+            etat=Etat.VALIDEE,
+            action__formation__source__in=SOURCES_SAISIE_LIBRE | SOURCES_SESSIONS_SEULEMENT,
+        ),
+        annee_cible - 1,
+    ).order_by("debut", "pk")
+    ids = list(sessions.values_list("pk", flat=True))
+    resultat = Resultat(annee=annee_cible, simulation=simulation)
+    if not ids:
+        return resultat
+    resultat = reconduire_sessions(user=None, sessions=ids, annee_cible=annee_cible, simulation=simulation)
+    if resultat.reconduites and not simulation:
+        n = len(resultat.reconduites)
+        pluriel = "s" if n > 1 else ""
+        notifier(
+            organisme=organisme,
+            type=TypeNotification.RAPPEL,
+            sujet=f"Sessions reconduites en {annee_cible} : à vérifier et soumettre",
+            texte=(
+                f"L'équipe offre a reconduit {n} session{pluriel} de {annee_cible - 1} sur {annee_cible}, en "
+                f"brouillon : vérifiez leurs dates et leurs informations, puis soumettez-les à validation. Elles ne "
+                "sont pas diffusées tant qu'elles n'ont pas été validées."
+            ),
+            lien=reverse("offre:reconduction_choisir") + f"?annee={annee_cible - 1}",
+        )
+    return resultat
 
 
 def reconduire_sessions(*, user, sessions, annee_cible: int, simulation: bool = False) -> Resultat:

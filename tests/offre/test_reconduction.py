@@ -223,3 +223,30 @@ class TestCommande:
             self.appeler("--annee", "2027", "--organisme", "99999999999")
         with pytest.raises(CommandError, match="année sur quatre chiffres"):
             self.appeler("--annee", "27")
+
+    def test_les_contacts_de_l_of_sont_prevenus_de_leurs_brouillons(self, client, django_capture_on_commit_callbacks):
+        from django.core import mail
+
+        from ofeli.messagerie.models import Notification
+        from tests.factories import ContactFactory
+
+        a, b, _sessions = self.monde()
+        contact_a, contact_b = ContactFactory(organisme=a), ContactFactory(organisme=b)
+        self.appeler("--annee", "2027", "--dry-run")
+        assert not Notification.objects.exists()  # a simulation tells no one
+
+        with django_capture_on_commit_callbacks(execute=True):
+            self.appeler("--annee", "2027")
+        notice = Notification.objects.get(user=contact_a.user)
+        assert notice.sujet == "Sessions reconduites en 2027 : à vérifier et soumettre"
+        assert "a reconduit 2 sessions de 2026 sur 2027, en brouillon" in notice.texte
+        assert notice.lien == "/offre/sessions/reconduction/?annee=2026"
+        assert "a reconduit 1 session de 2026 sur 2027" in Notification.objects.get(user=contact_b.user).texte
+        courriel = next(m for m in mail.outbox if m.to == [contact_a.user.email])
+        assert "a reconduit 2 sessions de 2026 sur 2027" in courriel.body
+        # The link shows the OF its sessions of 2026 with their draft copies.
+        client.force_login(contact_a.user)
+        assert client.get(notice.lien).status_code == 200
+
+        self.appeler("--annee", "2027")  # nothing new: no new notice
+        assert Notification.objects.count() == 2

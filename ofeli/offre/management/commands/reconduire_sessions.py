@@ -2,14 +2,14 @@
 
 Carries every validated session starting in the year before `--annee` (of the formations an OF may
 add sessions to) into `--annee`, as drafts each OF checks and submits; one organisme at a time, each in
-its own transaction. Running it again creates nothing twice. `--dry-run` runs every check and rolls back.
+its own transaction (ofeli.offre.reconduction.reconduire_organisme), its contacts told that drafts wait for
+them. Running it again creates nothing twice. `--dry-run` runs every check, rolls back and tells no one.
 """
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from ofeli.offre.models import SOURCES_SAISIE_LIBRE, SOURCES_SESSIONS_SEULEMENT, Etat, Session
-from ofeli.offre.reconduction import reconduire_sessions, sessions_reconductibles
+from ofeli.offre.reconduction import reconduire_organisme
 from ofeli.organismes.models import Organisme
 
 
@@ -47,21 +47,12 @@ class Command(BaseCommand):
             self.stdout.write("Simulation : rien n'a été enregistré.")
         totaux = [0, 0, 0]
         for of in organismes:
-            sessions = sessions_reconductibles(
-                Session.objects.filter(
-                    action__formation__organisme=of,
-                    etat=Etat.VALIDEE,
-                    action__formation__source__in=SOURCES_SAISIE_LIBRE | SOURCES_SESSIONS_SEULEMENT,
-                ),
-                annee - 1,
-            ).order_by("debut", "pk")
-            ids = list(sessions.values_list("pk", flat=True))
-            if not ids:
-                continue
             try:
-                resultat = reconduire_sessions(user=None, sessions=ids, annee_cible=annee, simulation=dry_run)
+                resultat = reconduire_organisme(organisme=of, annee_cible=annee, simulation=dry_run)
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from None
+            if not resultat.total:
+                continue
             compte = (len(resultat.reconduites), len(resultat.deja_reconduites), len(resultat.refusees))
             totaux = [t + c for t, c in zip(totaux, compte, strict=True)]
             self.stdout.write(f"{of.raison_sociale} ({of.nda or 'sans NDA'}) : {_bilan(*compte)}")
