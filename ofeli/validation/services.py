@@ -277,11 +277,6 @@ def organismes_en_file(seules=None):
     )
 
 
-def nombre_en_retard(file: File) -> int:
-    """How many items of the queue are past their deadline, counted in SQL."""
-    return file.nombre_en_retard()
-
-
 def journal(formation) -> list[Transition]:
     """The transition log of a formation and of its actions and sessions, newest first."""
     return list(

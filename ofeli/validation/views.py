@@ -54,7 +54,7 @@ def file(request):
             "filtre": filtre,
             "page": page,
             "total": len(elements),
-            "en_retard": services.nombre_en_retard(elements),
+            "en_retard": elements.nombre_en_retard(),
             "resultats": resultats,
             "query": query.urlencode(),
         },

@@ -8,7 +8,6 @@ import pytest
 from ofeli.offre.models import Etat
 from ofeli.validation import services
 from ofeli.validation.delais import en_retard
-from ofeli.validation.services import nombre_en_retard
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 MAINTENANT = datetime.datetime(2026, 11, 26, 15, 0, tzinfo=PARIS)  # a Thursday
@@ -38,13 +37,13 @@ def test_the_queue_sorted_paged_and_counted_by_the_database_matches_one_by_one(m
     assert len(file) == 14
     pages = [file[debut : debut + 5] for debut in range(0, 14, 5)]
     assert [(e.objet, e.obj.pk) for page in pages for e in page] == [a[:2] for a in attendus]
-    assert nombre_en_retard(file) == sum(1 for a in attendus if en_retard(a[2], MAINTENANT)) > 0
+    assert file.nombre_en_retard() == sum(1 for a in attendus if en_retard(a[2], MAINTENANT)) > 0
 
     du_loiret = file_elements(departement="45", maintenant=MAINTENANT)
     attendus_45 = [a[:2] for a in attendus if a[3] == organisme]
     assert [(e.objet, e.obj.pk) for e in du_loiret[0:20]] == attendus_45
     assert len(du_loiret) == len(attendus_45)
-    assert nombre_en_retard(du_loiret) == sum(1 for a in attendus if a[3] == organisme and en_retard(a[2], MAINTENANT))
+    assert du_loiret.nombre_en_retard() == sum(1 for a in attendus if a[3] == organisme and en_retard(a[2], MAINTENANT))
     sessions = file_elements(type_changement="nouvelle_session", maintenant=MAINTENANT)
     assert [e.obj.pk for e in sessions[0:20]] == [a[1] for a in attendus if a[0] == "session"]
     # Sessions waiting alone by the thousands are read with a sub-query rather than one parameter each (SQLite):
